@@ -1,0 +1,10 @@
+"""forgeml: generate and maintain standardized ML project repositories."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("forgeml")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0"
+
+__all__ = ["__version__"]

@@ -1,0 +1,106 @@
+"""forgeml's command line: parses arguments, calls the commands, prints results.
+
+No logic lives here: each command is a plain function in its own module that returns
+a result or raises ForgemlError, which becomes one line on stderr and an exit code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from generator import __version__
+from generator.errors import EXIT_REFUSED, ForgemlError
+
+app = typer.Typer(
+    name="forgeml",
+    help=(
+        "Generate production-grade ML project repositories and keep them up to date.\n\n"
+        "Exit codes: 0 ok, 1 a check or merge found problems, 2 bad input or refused."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"forgeml {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """forgeml: ML project generator."""
+
+
+@app.command()
+def new(
+    dest: Annotated[Path, typer.Argument(help="Directory to create (must be new or empty).")],
+    template: Annotated[
+        str | None,
+        typer.Option(help="Template path or git URL (default: the template bundled with forgeml)."),
+    ] = None,
+    vcs_ref: Annotated[
+        str | None,
+        typer.Option("--vcs-ref", help="Template git ref to use (default: latest release)."),
+    ] = None,
+    defaults: Annotated[
+        bool, typer.Option("--defaults", help="Use defaults for every unanswered question.")
+    ] = False,
+    data: Annotated[
+        list[str] | None,
+        typer.Option("--data", "-d", help="Answer a question: KEY=VALUE (repeatable)."),
+    ] = None,
+    data_file: Annotated[
+        Path | None, typer.Option("--data-file", help="YAML file of answers; --data wins.")
+    ] = None,
+    git: Annotated[
+        bool, typer.Option("--git/--no-git", help="Initialise a git repository and commit.")
+    ] = True,
+) -> None:
+    """Generate a new ML project in DEST."""
+    from generator.answers import parse_data
+    from generator.create import create_project
+
+    try:
+        answers = parse_data(data or [], data_file)
+        project = create_project(
+            dest, data=answers, template=template, vcs_ref=vcs_ref, defaults=defaults, git=git
+        )
+    except ForgemlError as error:
+        _fail(error)
+    except KeyboardInterrupt:
+        err.print("forgeml: interrupted; nothing was written")
+        raise typer.Exit(130) from None
+
+    version = project.template_version or "unversioned"
+    out.print(
+        f"[green]Created[/green] {project.path} ({project.file_count} files, "
+        f"template {version}, {project.answers.get('ml_task', '')} project "
+        f"[bold]{project.answers.get('package_name', '')}[/bold])"
+    )
+    if project.committed:
+        out.print("Initialised a git repository with the generated files committed.")
+    out.print("Next steps:")
+    out.print(f"  cd {project.path}")
+    out.print("  make setup && make train")
+
+
+def _fail(error: ForgemlError) -> None:
+    err.print(f"forgeml: error: {error.message}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(error.exit_code)
+
+
+__all__ = ["EXIT_REFUSED", "app"]

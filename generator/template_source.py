@@ -1,0 +1,62 @@
+"""Where `forgeml new` copies the template from, and what the answers file records.
+
+Three kinds of source:
+- `--template SRC`: any copy of this template (a local path or git URL of an org fork),
+  passed to copier as given and recorded as given.
+- the bundled template in a source checkout of forgeml: the repository root, a git
+  repository whose release tags copier reads directly.
+- the bundled template in an installed wheel: a wheel carries no git history, so the
+  packaged files are committed and tagged with forgeml's version in a cache repository
+  (see `template_cache`). The answers file records the canonical URL and that release
+  tag, which plain `copier update` can resolve online and `forgeml update` offline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.errors import ForgemlError
+from generator.template_cache import cache_root, ensure_release
+
+# Where released versions of this template live; recorded for projects generated from a
+# wheel so that they stay updatable wherever they are cloned.
+CANONICAL_TEMPLATE_URL = "https://github.com/forgeml/forgeml.git"
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGED_TEMPLATE = PACKAGE_DIR / "_template"
+CHECKOUT_ROOT = PACKAGE_DIR.parent
+
+_REMOTE_PREFIXES = ("gh:", "gl:", "git@", "git+", "http://", "https://", "ssh://", "file://")
+
+
+@dataclass(frozen=True)
+class TemplateSource:
+    src: str
+    vcs_ref: str | None
+    # The _src_path the answers file should record when it differs from `src`.
+    recorded_src: str | None = None
+
+
+def resolve_template(
+    template: str | None, vcs_ref: str | None, forgeml_version: str
+) -> TemplateSource:
+    if template is not None:
+        return TemplateSource(_checked_template_argument(template), vcs_ref)
+    if (CHECKOUT_ROOT / "copier.yml").is_file() and (CHECKOUT_ROOT / ".git").exists():
+        return TemplateSource(str(CHECKOUT_ROOT), vcs_ref)
+    if (PACKAGED_TEMPLATE / "copier.yml").is_file():
+        repo = ensure_release(PACKAGED_TEMPLATE, forgeml_version, cache_root())
+        return TemplateSource(str(repo), vcs_ref or forgeml_version, CANONICAL_TEMPLATE_URL)
+    raise ForgemlError("this forgeml installation has no bundled template; pass --template SRC")
+
+
+def _checked_template_argument(template: str) -> str:
+    if template.startswith(_REMOTE_PREFIXES) or template.endswith(".git"):
+        return template
+    path = Path(template).expanduser()
+    if not path.is_dir():
+        raise ForgemlError(f"--template {template}: no such directory (or git URL)")
+    if not (path / "copier.yml").is_file() and not (path / "copier.yaml").is_file():
+        raise ForgemlError(f"--template {template}: not a copier template (no copier.yml)")
+    return str(path.resolve())
