@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import ForgemlError
@@ -21,8 +23,21 @@ def run_git(repo: Path, *args: str) -> str:
     if completed.returncode != 0:
         detail = (completed.stderr or completed.stdout).strip().splitlines()
         reason = detail[-1] if detail else f"exit code {completed.returncode}"
-        raise ForgemlError(f"git {args[0]} failed in {repo}: {reason}")
+        raise ForgemlError(f"git {_subcommand(args)} failed in {repo}: {reason}")
     return completed.stdout
+
+
+def _subcommand(args: tuple[str, ...]) -> str:
+    """The git command word of `args`, past global options such as `-c key=value`."""
+    skip_next = False
+    for arg in args:
+        if skip_next:
+            skip_next = False
+        elif arg in {"-c", "-C"}:
+            skip_next = True
+        elif not arg.startswith("-"):
+            return arg
+    return args[0] if args else "git"
 
 
 def has_identity(repo: Path) -> bool:
@@ -44,3 +59,115 @@ def commit_all(repo: Path, message: str, fallback_name: str, fallback_email: str
 
 def init_repository(path: Path) -> None:
     run_git(path, "init", "--quiet")
+
+
+# --- Reading a project's repository (forgeml update, diff) ---------------------------------
+# Read-only calls pass `--no-optional-locks`: a plain `git status` refreshes and rewrites
+# .git/index, and `forgeml update --dry-run` promises to change no byte of the project.
+_READ_ONLY = ("--no-optional-locks",)
+
+
+@dataclass(frozen=True)
+class StatusEntry:
+    """One line of `git status --porcelain`: two status letters and a repository path."""
+
+    code: str
+    path: str
+    # The source of a rename or copy (`R`/`C` entries), else None.
+    origin: str | None = None
+
+    @property
+    def unmerged(self) -> bool:
+        return "U" in self.code or self.code in {"AA", "DD"}
+
+    @property
+    def untracked(self) -> bool:
+        return self.code == "??"
+
+
+def toplevel(path: Path) -> Path | None:
+    """The root of the work tree holding `path`, or None when it is not in one."""
+    probe = subprocess.run(
+        ["git", *_READ_ONLY, "rev-parse", "--show-toplevel"],
+        cwd=path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if probe.returncode != 0 or not probe.stdout.strip():
+        return None
+    return Path(probe.stdout.strip())
+
+
+def head_commit(repo: Path) -> str | None:
+    """The commit HEAD points at, or None in a repository without commits."""
+    probe = subprocess.run(
+        ["git", *_READ_ONLY, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if probe.returncode != 0:
+        return None
+    return probe.stdout.strip() or None
+
+
+def status(repo: Path, *pathspec: str) -> list[StatusEntry]:
+    """Every change against HEAD, untracked (non-ignored) files listed one by one.
+
+    `--untracked-files=all` is explicit so a user's `status.showUntrackedFiles=no`
+    cannot hide new files from forgeml.
+    """
+    out = run_git(
+        repo,
+        *_READ_ONLY,
+        "status",
+        "--porcelain=v1",
+        "-z",
+        "--untracked-files=all",
+        "--",
+        *pathspec,
+    )
+    fields = out.split("\0")
+    entries: list[StatusEntry] = []
+    index = 0
+    while index < len(fields):
+        field = fields[index]
+        index += 1
+        if len(field) < 4:
+            continue
+        code, path = field[:2], field[3:]
+        origin = None
+        if code[0] in "RC":  # -z prints the rename's source as the next field
+            origin = fields[index]
+            index += 1
+        entries.append(StatusEntry(code, path, origin))
+    return entries
+
+
+def other_files(repo: Path, *pathspec: str) -> set[str]:
+    """Files git does not track, ignored ones included, as repository paths."""
+    out = run_git(repo, *_READ_ONLY, "ls-files", "--others", "--full-name", "-z", "--", *pathspec)
+    return {path for path in out.split("\0") if path}
+
+
+def show_prefix(path: Path) -> str:
+    """Where `path` sits inside its work tree, as git prints it ('' at the root, else 'a/b/')."""
+    return run_git(path, *_READ_ONLY, "rev-parse", "--show-prefix").strip()
+
+
+def clone_detached(source: Path, dest: Path, commit: str) -> None:
+    """A throwaway clone of `source` at `commit` that borrows its objects read-only.
+
+    `--shared` makes git read the source's object store through alternates and write
+    any new object into the clone's own store, so nothing in `source` changes.
+    """
+    run_git(dest.parent, "clone", "--quiet", "--shared", "--no-checkout", str(source), str(dest))
+    run_git(dest, "-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", commit)
+
+
+def ls_remote_tags(source: str) -> list[str]:
+    """Tag names of a repository given as a path or URL (no work tree needed)."""
+    out = run_git(Path(tempfile.gettempdir()), "ls-remote", "--tags", "--refs", "--", source)
+    return [line.split("\t", 1)[1].removeprefix("refs/tags/") for line in out.splitlines()]
