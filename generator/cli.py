@@ -98,6 +98,65 @@ def new(
     out.print("  make setup && make train")
 
 
+OUTPUT_FORMATS = ("text", "json")
+
+
+@app.command()
+def update(
+    path: Annotated[Path, typer.Argument(help="The generated project (default: here).")] = Path(),
+    to: Annotated[
+        str | None,
+        typer.Option("--to", metavar="VERSION", help="Template release (default: the latest)."),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Show the diff and summary; change nothing."),
+    ] = False,
+    conflict: Annotated[
+        str,
+        typer.Option(
+            "--conflict",
+            metavar="inline|rej",
+            help="Conflicts as inline markers (default) or as .rej files.",
+        ),
+    ] = "inline",
+    data: Annotated[
+        list[str] | None,
+        typer.Option("--data", "-d", help="Change an answer: KEY=VALUE (repeatable)."),
+    ] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", metavar="text|json", help="Report format.")
+    ] = "text",
+) -> None:
+    """Update a generated project to a newer template release, keeping local edits.
+
+    Exit 0 when the update applied cleanly, 1 when conflicts remain to resolve,
+    2 when refused (dirty tree, not a git repository, not a generated project).
+    """
+    from generator.answers import parse_data
+    from generator.report import update_json, update_text
+    from generator.update import update_project
+
+    try:
+        _check_format(output_format)
+        result = update_project(
+            path, to=to, dry_run=dry_run, conflict=conflict, data=parse_data(data or [])
+        )
+    except ForgemlError as error:
+        _fail(error)
+    except KeyboardInterrupt:
+        where = "nothing was changed" if dry_run else "see `git status` for a partial update"
+        err.print(f"forgeml: interrupted; {where}", markup=False, highlight=False)
+        raise typer.Exit(130) from None
+    typer.echo(update_json(result) if output_format == "json" else update_text(result), nl=False)
+    raise typer.Exit(result.exit_code)
+
+
+def _check_format(output_format: str) -> None:
+    if output_format not in OUTPUT_FORMATS:
+        raise ForgemlError(f"--format must be one of {', '.join(OUTPUT_FORMATS)}")
+
+
 def _fail(error: ForgemlError) -> None:
     err.print(f"forgeml: error: {error.message}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(error.exit_code)

@@ -1,0 +1,107 @@
+"""The copier calls `update` and `diff` make, with copier's failures as one-line errors.
+
+Trust: both calls pass `unsafe=True`, so copier runs the template's `_migrations`
+without asking. forgeml only ever points copier at a source it already knows: the
+template bundled with forgeml, or the source the project itself records in
+`_src_path`, which the user names by asking forgeml to maintain that project. A
+template that cannot migrate its own projects could not be updated at all, and
+copier's alternative (a `--trust` prompt) does not work unattended on 200 repositories.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from generator.answers import describe_copier_value_error
+from generator.errors import ForgemlError
+from generator.template_location import TemplateLocation, redirected
+
+if TYPE_CHECKING:
+    from copier._main import Worker
+
+ConflictStyle = Literal["inline", "rej"]
+
+
+def update(
+    project_dir: Path,
+    location: TemplateLocation,
+    *,
+    vcs_ref: str,
+    data: Mapping[str, Any],
+    conflict: ConflictStyle,
+) -> Worker:
+    """copier's 3-way update of `project_dir` to `vcs_ref`, non-interactive.
+
+    Recorded answers are kept, `data` overrides them, and a question new in `vcs_ref`
+    takes its default: an unattended update must never stop at a prompt.
+    """
+    from copier import run_update
+
+    with _translated_errors(location), redirected(location):
+        return run_update(
+            project_dir,
+            dict(data),
+            vcs_ref=vcs_ref,
+            defaults=True,
+            overwrite=True,
+            quiet=True,
+            unsafe=True,
+            conflict=conflict,
+        )
+
+
+def render(
+    location: TemplateLocation, dest: Path, *, vcs_ref: str, answers: Mapping[str, Any]
+) -> Worker:
+    """Render release `vcs_ref` with `answers` into `dest`, without running tasks."""
+    from copier import run_copy
+
+    with _translated_errors(location), redirected(location):
+        return run_copy(
+            location.recorded,
+            dest,
+            dict(answers),
+            vcs_ref=vcs_ref,
+            defaults=True,
+            overwrite=True,
+            quiet=True,
+            unsafe=True,
+            skip_tasks=True,
+        )
+
+
+@contextmanager
+def _translated_errors(location: TemplateLocation) -> Iterator[None]:
+    from copier.errors import CopierError, DirtyLocalWarning, TaskError
+    from plumbum.commands.processes import ProcessExecutionError
+
+    try:
+        with warnings.catch_warnings():
+            # The template source may be a developer's work tree; that is intended.
+            warnings.simplefilter("ignore", DirtyLocalWarning)
+            yield
+    except KeyboardInterrupt:
+        raise
+    except TaskError as error:
+        command = error.cmd if isinstance(error.cmd, str) else " ".join(map(str, error.cmd))
+        raise ForgemlError(
+            f"a template migration failed (exit code {error.returncode}): {command}"
+        ) from error
+    except ValueError as error:  # copier's answer validation, unknown revisions
+        raise ForgemlError(describe_copier_value_error(error)) from error
+    except CopierError as error:
+        raise ForgemlError(f"copier: {_one_line(str(error))}") from error
+    except ProcessExecutionError as error:  # git, as copier runs it
+        detail = [line for line in str(error.stderr).splitlines() if line.strip()]
+        reason = detail[-1].strip() if detail else f"exit code {error.retcode}"
+        argv = error.argv if isinstance(error.argv, list) else [str(error.argv)]
+        subcommand = next((str(arg) for arg in argv[1:] if not str(arg).startswith("-")), "git")
+        raise ForgemlError(location.explain(f"git {subcommand} failed: {reason}")) from error
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
