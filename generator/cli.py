@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from generator import __version__
-from generator.errors import EXIT_REFUSED, ForgemlError
+from generator.errors import EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED, ForgemlError
 
 app = typer.Typer(
     name="forgeml",
@@ -149,6 +149,48 @@ def update(
         err.print(f"forgeml: interrupted; {where}", markup=False, highlight=False)
         raise typer.Exit(130) from None
     typer.echo(update_json(result) if output_format == "json" else update_text(result), nl=False)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def diff(
+    path: Annotated[Path, typer.Argument(help="The generated project (default: here).")] = Path(),
+) -> None:
+    """Show drift: where template-managed files differ from their recorded release.
+
+    Exit 0 when the project matches its template release, 1 when files drifted.
+    """
+    from generator.drift import find_drift
+    from generator.report import drift_text
+
+    try:
+        result = find_drift(path)
+    except ForgemlError as error:
+        _fail(error)
+    typer.echo(drift_text(result), nl=False)
+    raise typer.Exit(EXIT_PROBLEMS if result.drifted else EXIT_OK)
+
+
+@app.command("check-update")
+def check_update(
+    path: Annotated[Path, typer.Argument(help="The generated project (default: here).")] = Path(),
+    output_format: Annotated[
+        str, typer.Option("--format", metavar="text|json", help="Report format.")
+    ] = "text",
+) -> None:
+    """Tell whether a newer template release is available.
+
+    Exit 0 when the project is at the latest release, 1 when a newer one exists.
+    """
+    from generator.check_update import check_update as check
+    from generator.report import check_json, check_text
+
+    try:
+        _check_format(output_format)
+        result = check(path)
+    except ForgemlError as error:
+        _fail(error)
+    typer.echo(check_json(result) if output_format == "json" else check_text(result), nl=False)
     raise typer.Exit(result.exit_code)
 
 

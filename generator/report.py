@@ -1,4 +1,4 @@
-"""Text and JSON renderings of what `update` found.
+"""Text and JSON renderings of what `update`, `diff` and `check-update` found.
 
 Plain text without colour or wrapping: the output ends up in CI logs and pull-request
 bodies as often as in terminals. The JSON forms are stable, for scripts and workflows.
@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from generator.check_update import UpdateCheck
+from generator.drift import DriftResult
 from generator.update import UpdateResult
 
 _LABEL_WIDTH = 10
@@ -77,6 +79,47 @@ def update_json(result: UpdateResult) -> str:
     }
     if result.diff is not None:
         payload["diff"] = result.diff
+    return json.dumps(payload, indent=2) + "\n"
+
+
+def drift_text(result: DriftResult) -> str:
+    if not result.drifted:
+        return (
+            f"No drift: the {result.checked} template-managed files of {result.path} "
+            f"match template {result.version}.\n"
+        )
+    lines = [drift.diff.rstrip("\n") for drift in result.files if drift.diff]
+    lines.append("")
+    lines.append(
+        f"{len(result.files)} of {result.checked} template-managed files differ from "
+        f"template {result.version} ({result.source}):"
+    )
+    lines.extend(f"  {drift.kind:<{_LABEL_WIDTH}} {drift.path}" for drift in result.files)
+    return "\n".join(lines) + "\n"
+
+
+def check_text(check: UpdateCheck) -> str:
+    if check.update_available:
+        return (
+            f"Update available for {check.path}: template {check.current} -> {check.latest} "
+            f"(newer releases: {', '.join(check.newer)}). Run `forgeml update`.\n"
+        )
+    latest = check.latest or "none"
+    return (
+        f"{check.path} is up to date: template {check.current} "
+        f"(latest release of {check.source}: {latest}).\n"
+    )
+
+
+def check_json(check: UpdateCheck) -> str:
+    payload = {
+        "path": str(check.path),
+        "source": check.source,
+        "current": check.current,
+        "latest": check.latest,
+        "newer": list(check.newer),
+        "update_available": check.update_available,
+    }
     return json.dumps(payload, indent=2) + "\n"
 
 

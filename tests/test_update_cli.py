@@ -46,7 +46,7 @@ def make_conflict(project: Path) -> None:
     commit_all(project)
 
 
-@pytest.mark.parametrize("command", ["update"])
+@pytest.mark.parametrize("command", ["update", "diff", "check-update"])
 def test_help_describes_the_maintenance_commands(command: str) -> None:
     code, output = run(command, "--help")
     assert code == 0
