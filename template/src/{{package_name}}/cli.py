@@ -1,0 +1,281 @@
+"""Command line of the pipeline.
+
+Exit codes (see errors.ExitCode): 0 success; 1 a check failed (quality gate, data
+contract, drift); 2 bad usage (arguments, params.yaml, missing file or model);
+3 unexpected error. Heavy modules (MLflow, FastAPI) are imported inside the
+commands that need them, so ``--help`` and light commands stay fast.
+"""
+
+import functools
+import logging
+import sys
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn, ParamSpec
+
+import typer
+
+from .config import DEFAULT_PARAMS_PATH, Params, load_params
+from .errors import ExitCode, PipelineError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .evaluate import GateResult
+
+app = typer.Typer(
+    help="Train, evaluate, promote, serve and monitor the model.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+ParamsOption = Annotated[
+    Path, typer.Option("--params", "-p", help="Parameter file.", dir_okay=False)
+]
+AliasOption = Annotated[
+    str | None,
+    typer.Option(help="Registry alias of the model to use [default: champion]."),
+]
+VersionOption = Annotated[
+    str | None, typer.Option("--model-version", help="Registry version number (beats --alias).")
+]
+
+P = ParamSpec("P")
+
+
+def _reports_failures(command: Callable[P, None]) -> Callable[P, None]:
+    """Turn expected pipeline failures into a message on stderr and their exit code."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except PipelineError as error:
+            typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
+            raise typer.Exit(error.exit_code) from None
+
+    return run
+
+
+@app.callback()
+def _configure_logging(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.command()
+@_reports_failures
+def validate(
+    params_path: ParamsOption = DEFAULT_PARAMS_PATH,
+    batch: Annotated[
+        Path | None,
+        typer.Option(
+            "--batch", help="Check this scoring batch (features only) instead of the training data."
+        ),
+    ] = None,
+) -> None:
+    """Check data against its contract (exit 1 and a report when it breaks it)."""
+    from .ingest import load_dataset, read_table
+    from .validate import validate_features, validate_training_data
+
+    if batch is None:
+        params = load_params(params_path)
+        rows = len(validate_training_data(load_dataset(params.data)))
+        typer.echo(f"training data meets its contract ({rows} rows)")
+    else:
+        rows = len(validate_features(read_table(batch)))
+        typer.echo(f"{batch} meets the feature contract ({rows} rows)")
+
+
+@app.command()
+@_reports_failures
+def train(params_path: ParamsOption = DEFAULT_PARAMS_PATH) -> None:
+    """Fit, evaluate and log a model; register it as challenger if it passes the gates."""
+    from .train import train as run_training
+
+    params = load_params(params_path)
+    result = run_training(params)
+    typer.echo(f"run {result.run_id}")
+    _echo_metrics("holdout metrics", result.evaluation.metrics)
+    _echo_gates(result.evaluation.gates)
+    if result.model_version is None:
+        _fail("quality gates failed: model logged but not registered", ExitCode.CHECK_FAILED)
+    typer.echo(
+        f"registered {params.mlflow.model_name!r} version {result.model_version} as challenger"
+    )
+
+
+@app.command()
+@_reports_failures
+def evaluate(
+    params_path: ParamsOption = DEFAULT_PARAMS_PATH,
+    alias: AliasOption = None,
+    version: VersionOption = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Labelled CSV/Parquet to score instead of the holdout.", dir_okay=False),
+    ] = None,
+) -> None:
+    """Score a registered model and check the quality gates (exit 1 when one fails)."""
+    from .evaluate import evaluate_model, load_holdout
+    from .ingest import read_table
+    from .registry import load
+    from .validate import validate_training_data
+
+    params = load_params(params_path)
+    model = load(params.mlflow, alias=alias, version=version)
+    rows = load_holdout(params) if data is None else validate_training_data(read_table(data))
+    evaluation = evaluate_model(model.estimator, rows, params)
+    where = "holdout" if data is None else str(data)
+    _echo_metrics(f"{model.name} version {model.version} on {where}", evaluation.metrics)
+    _echo_gates(evaluation.gates)
+    if not evaluation.passed:
+        _fail("quality gates failed", ExitCode.CHECK_FAILED)
+
+
+@app.command()
+@_reports_failures
+def promote(params_path: ParamsOption = DEFAULT_PARAMS_PATH) -> None:
+    """Make the challenger the champion if it beats it on the holdout by the margin.
+
+    Keeping the champion is a normal outcome (exit 0); a challenger that fails the
+    gates exits 1.
+    """
+    from .promote import promote as run_promotion
+
+    params = load_params(params_path)
+    outcome = run_promotion(params)
+    _echo_metrics(f"challenger (version {outcome.challenger_version})", outcome.challenger.metrics)
+    if outcome.champion is not None:
+        _echo_metrics(f"champion (version {outcome.champion_version})", outcome.champion.metrics)
+    verdict = "promoted" if outcome.decision.promote else "kept champion"
+    typer.echo(f"{verdict}: {outcome.decision.reason}")
+    typer.echo(f"champion is now version {outcome.champion_after}")
+    if not outcome.challenger.passed:
+        _echo_gates(outcome.challenger.gates)
+        _fail("challenger fails its quality gates", ExitCode.CHECK_FAILED)
+
+
+@app.command()
+@_reports_failures
+def predict(
+    source: Annotated[Path, typer.Argument(help="Batch to score (.csv or .parquet).")],
+    destination: Annotated[Path, typer.Argument(help="Where to write the scored batch.")],
+    params_path: ParamsOption = DEFAULT_PARAMS_PATH,
+    alias: AliasOption = None,
+    version: VersionOption = None,
+) -> None:
+    """Score a file with a registered model (the champion by default)."""
+    from .predict import predict_file
+    from .registry import load
+
+    params = load_params(params_path)
+    model = load(params.mlflow, alias=alias, version=version)
+    rows = predict_file(model.estimator, source, destination)
+    typer.echo(f"scored {rows} rows with version {model.version} -> {destination}")
+
+
+@app.command()
+@_reports_failures
+def serve(
+    params_path: ParamsOption = DEFAULT_PARAMS_PATH,
+    alias: AliasOption = None,
+    version: VersionOption = None,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the prediction API (the champion by default)."""
+    import uvicorn
+
+    from .serve import create_app, registry_loader
+
+    load_params(params_path)  # fail now, not in the loading thread, on a bad file
+    uvicorn.run(create_app(registry_loader(params_path, alias, version)), host=host, port=port)
+
+
+@app.command()
+@_reports_failures
+def drift(
+    current: Annotated[Path, typer.Argument(help="Recent batch (.csv or .parquet).")],
+    params_path: ParamsOption = DEFAULT_PARAMS_PATH,
+    reference: Annotated[
+        Path | None,
+        typer.Option(help="Reference table [default: training data of the --alias model]."),
+    ] = None,
+    alias: AliasOption = None,
+    report: Annotated[Path, typer.Option(help="Where to write the JSON report.")] = Path(
+        "artifacts/drift_report.json"
+    ),
+) -> None:
+    """Compare a batch with the training data, feature by feature (exit 1 on drift)."""
+    from .ingest import read_table
+    from .monitor import detect_drift
+    from .validate import FEATURE_COLUMNS, validate_features
+
+    params = load_params(params_path)
+    batch = validate_features(read_table(current))
+    baseline = validate_features(_reference(params, reference, alias))
+    result = detect_drift(baseline, batch, FEATURE_COLUMNS, params.drift)
+    result.write_json(report)
+    width = max(len(name) for name in FEATURE_COLUMNS)
+    typer.echo(f"{'feature':<{width}}  {'psi':>8}  {'ks p-value':>10}  drifted")
+    for feature in result.features:
+        flag = "DRIFT" if feature.drifted else "-"
+        typer.echo(
+            f"{feature.feature:<{width}}  {feature.psi:>8.3f}  {feature.ks_pvalue:>10.4f}  {flag}"
+        )
+    typer.echo(
+        f"(a feature drifts when psi >= {params.drift.psi_threshold:g} "
+        f"and ks p-value < {params.drift.ks_pvalue_threshold:g})"
+    )
+    typer.echo(f"report -> {report}")
+    if result.drift_detected:
+        _fail(
+            f"drift detected in {len(result.drifted_features)} of {len(result.features)} "
+            f"features: {', '.join(result.drifted_features)}",
+            ExitCode.CHECK_FAILED,
+        )
+    typer.echo("no drift detected")
+
+
+def _reference(params: Params, path: Path | None, alias: str | None) -> "pd.DataFrame":
+    from .ingest import read_table
+
+    if path is not None:
+        return read_table(path)
+    from .registry import load_reference
+
+    return load_reference(params.mlflow, alias)
+
+
+def _echo_metrics(title: str, metrics: Mapping[str, float]) -> None:
+    typer.echo(f"{title}:")
+    for name, value in metrics.items():
+        typer.echo(f"  {name:<20} {value:.4f}")
+
+
+def _echo_gates(gates: Sequence["GateResult"]) -> None:
+    typer.echo("quality gates:")
+    for gate in gates:
+        typer.echo(f"  {gate.describe()}")
+
+
+def _fail(message: str, code: ExitCode) -> NoReturn:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except Exception:
+        traceback.print_exc()
+        typer.secho("unexpected error (exit code 3), see the traceback above", err=True)
+        sys.exit(ExitCode.ERROR)

@@ -1,0 +1,120 @@
+"""Typed view of params.yaml, the single configuration file of the pipeline.
+
+Every command loads its settings through :func:`load_params`, so a typo or an
+out-of-range value fails before any data is read or any model is trained.
+Relative paths are resolved against the working directory: run commands from the
+project root (the Makefile does).
+"""
+
+import os
+from pathlib import Path
+from typing import Any, Self
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ConfigError
+from .metrics import HIGHER_IS_BETTER
+
+DEFAULT_PARAMS_PATH = Path("params.yaml")
+TABLE_SUFFIXES = (".csv", ".parquet")
+
+
+class _Section(BaseModel):
+    # extra="forbid": a misspelt key is an error, not a silently ignored setting.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataConfig(_Section):
+    # None trains on the bundled scikit-learn data set.
+    path: Path | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _readable_format(cls, path: Path | None) -> Path | None:
+        if path is not None and path.suffix.lower() not in TABLE_SUFFIXES:
+            raise ValueError(f"expected a {' or '.join(TABLE_SUFFIXES)} file, got {path}")
+        return path
+
+
+class SplitConfig(_Section):
+    test_size: float = Field(gt=0, lt=1)
+    random_state: int
+
+
+class Gate(_Section):
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _has_a_bound(self) -> Self:
+        if self.min is None and self.max is None:
+            raise ValueError("a gate needs `min`, `max` or both")
+        return self
+
+
+class PromotionConfig(_Section):
+    metric: str
+    # Absolute improvement, in the metric's own unit, the challenger needs over the
+    # champion. Retraining on unchanged data should not churn the production model.
+    min_improvement: float = Field(ge=0)
+
+
+class DriftConfig(_Section):
+    psi_threshold: float = Field(gt=0)
+    ks_pvalue_threshold: float = Field(gt=0, lt=1)
+    bins: int = Field(ge=2)
+    max_drifted_share: float = Field(ge=0, lt=1)
+
+
+class MlflowConfig(_Section):
+    tracking_uri: str
+    experiment: str = Field(min_length=1)
+    model_name: str = Field(min_length=1)
+
+    @property
+    def resolved_tracking_uri(self) -> str:
+        """MLFLOW_TRACKING_URI wins over params.yaml, as everywhere else in MLflow."""
+        return os.environ.get("MLFLOW_TRACKING_URI") or self.tracking_uri
+
+
+class Params(_Section):
+    data: DataConfig
+    split: SplitConfig
+    # Keyword arguments of the estimator built in train.py.
+    model: dict[str, Any] = Field(default_factory=dict)
+    gates: dict[str, Gate]
+    promotion: PromotionConfig
+    drift: DriftConfig
+    mlflow: MlflowConfig
+
+    @model_validator(mode="after")
+    def _known_metrics(self) -> Self:
+        known = sorted(HIGHER_IS_BETTER)
+        for where, name in [
+            *((f"gates.{name}", name) for name in self.gates),
+            ("promotion.metric", self.promotion.metric),
+        ]:
+            if name not in HIGHER_IS_BETTER:
+                raise ValueError(f"{where}: unknown metric {name!r}, expected one of {known}")
+        return self
+
+
+def load_params(path: Path = DEFAULT_PARAMS_PATH) -> Params:
+    """Read and validate params.yaml; raise :class:`ConfigError` with every problem found."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such parameter file") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections at the top level")
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as error:
+        problems = "\n".join(
+            f"  {'.'.join(str(part) for part in issue['loc']) or '<root>'}: {issue['msg']}"
+            for issue in error.errors()
+        )
+        raise ConfigError(f"{path}: invalid parameters\n{problems}") from None

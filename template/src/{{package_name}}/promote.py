@@ -1,0 +1,111 @@
+"""Champion/challenger: decide whether the newest model replaces the one in production.
+
+``train`` registers every model that passes its gates as the ``challenger``.
+``promote`` scores the challenger and the current ``champion`` on the same holdout
+and moves the ``champion`` alias only when the challenger wins by more than the
+configured margin, or when there is no champion yet. Serving and batch prediction
+load the ``champion`` alias, so promotion is the release step.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from .config import Params
+from .evaluate import Evaluation, evaluate_model, improvement, load_holdout
+from .predict import LoadedModel
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Decision:
+    promote: bool
+    reason: str
+
+
+def decide(
+    metric: str,
+    challenger: float,
+    champion: float | None,
+    *,
+    min_improvement: float,
+) -> Decision:
+    """The promotion rule, kept free of MLflow so it is trivial to test and to change."""
+    if champion is None:
+        return Decision(True, f"no champion yet; challenger {metric} = {challenger:.4f}")
+    gain = improvement(metric, challenger, champion)
+    comparison = (
+        f"challenger {metric} = {challenger:.4f}, champion {metric} = {champion:.4f}, "
+        f"improvement {gain:+.4f} (needs > {min_improvement:g})"
+    )
+    return Decision(gain > min_improvement, comparison)
+
+
+@dataclass(frozen=True)
+class PromotionOutcome:
+    decision: Decision
+    challenger_version: str
+    challenger: Evaluation
+    champion_version: str | None
+    champion: Evaluation | None
+
+    @property
+    def champion_after(self) -> str | None:
+        return self.challenger_version if self.decision.promote else self.champion_version
+
+
+def promote(params: Params) -> PromotionOutcome:
+    """Compare challenger and champion on the current holdout and move the aliases.
+
+    A challenger that fails the gates on today's holdout is never promoted, whatever
+    the champion scores.
+    """
+    from .registry import CHALLENGER, CHAMPION, delete_alias, load, set_alias, tag_version
+
+    holdout = load_holdout(params)
+    challenger_model = load(params.mlflow, alias=CHALLENGER)
+    challenger = evaluate_model(challenger_model.estimator, holdout, params)
+    champion_model = _load_champion(params, CHAMPION)
+    champion = evaluate_model(champion_model.estimator, holdout, params) if champion_model else None
+
+    metric = params.promotion.metric
+    if champion_model is not None and champion_model.version == challenger_model.version:
+        decision = Decision(False, f"version {challenger_model.version} is already the champion")
+    elif not challenger.passed:
+        decision = Decision(False, "challenger fails its quality gates on the current holdout")
+    else:
+        decision = decide(
+            metric,
+            challenger.metrics[metric],
+            champion.metrics[metric] if champion else None,
+            min_improvement=params.promotion.min_improvement,
+        )
+
+    tag_version(
+        params.mlflow,
+        challenger_model.version,
+        {
+            "promotion.decision": "promoted" if decision.promote else "rejected",
+            "promotion.reason": decision.reason,
+        },
+    )
+    if decision.promote:
+        set_alias(params.mlflow, CHAMPION, challenger_model.version)
+        # The version is the champion now; leaving "challenger" on it as well would
+        # make the next `promote` compare the champion with itself.
+        delete_alias(params.mlflow, CHALLENGER)
+        logger.info("promoted version %s to %s", challenger_model.version, CHAMPION)
+    return PromotionOutcome(
+        decision=decision,
+        challenger_version=challenger_model.version,
+        challenger=challenger,
+        champion_version=champion_model.version if champion_model else None,
+        champion=champion,
+    )
+
+
+def _load_champion(params: Params, alias: str) -> LoadedModel | None:
+    from .registry import find_version, load
+
+    found = find_version(params.mlflow, alias)
+    return None if found is None else load(params.mlflow, version=str(found.version))

@@ -1,0 +1,211 @@
+"""Register: MLflow tracking and model registry.
+
+By default runs and models go to a local sqlite store (params.yaml: mlflow.tracking_uri);
+set MLFLOW_TRACKING_URI to use a shared tracking server instead. Registered versions
+carry the aliases ``challenger`` (newest model that passed its gates) and ``champion``
+(the model in production); see promote.py for how the champion changes.
+
+Importing mlflow takes seconds, so only commands that talk to the registry import
+this module.
+"""
+
+import hashlib
+import logging
+import tempfile
+from collections.abc import Mapping
+from importlib.metadata import version as installed_version
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import mlflow
+import mlflow.sklearn
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.exceptions import MlflowException
+from mlflow.models import infer_signature
+
+from .config import MlflowConfig, Params
+from .errors import ModelNotFoundError
+from .features import features_and_target
+from .predict import LoadedModel
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+REFERENCE_ARTIFACT = "reference/training_data.parquet"
+
+logger = logging.getLogger(__name__)
+# We pass pip requirements explicitly, so MLflow's fallback warning about not finding
+# pip in a uv-managed environment is noise.
+logging.getLogger("mlflow.utils.environment").setLevel(logging.ERROR)
+
+
+def configure(config: MlflowConfig) -> None:
+    """Point MLflow at the configured store and experiment, creating the experiment."""
+    uri = config.resolved_tracking_uri
+    mlflow.set_tracking_uri(uri)
+    if mlflow.get_experiment_by_name(config.experiment) is None:
+        mlflow.create_experiment(config.experiment, artifact_location=_artifact_location(uri))
+    mlflow.set_experiment(config.experiment)
+
+
+def _artifact_location(tracking_uri: str) -> str | None:
+    """Artifacts of a sqlite store go to ``mlruns/`` next to the database file.
+
+    MLflow's own default is ``./mlruns`` in whatever directory the first run happened
+    in; anchoring it to the database keeps a store self-contained (a throwaway store
+    in a temporary directory stays there). Tracking servers choose for themselves.
+    """
+    parsed = urlparse(tracking_uri)
+    if parsed.scheme != "sqlite" or not parsed.path or parsed.path == "/:memory:":
+        return None
+    database = Path(unquote(parsed.path[1:]))  # sqlite:///rel.db -> "/rel.db"
+    return (database.resolve().parent / "mlruns").as_uri()
+
+
+def data_digest(frame: pd.DataFrame) -> str:
+    """Short content hash of a table, to tell whether two runs saw the same data."""
+    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes()).hexdigest()[:16]
+
+
+def log_training_run(
+    params: Params,
+    model: Any,
+    train: pd.DataFrame,
+    metrics: Mapping[str, float],
+    *,
+    register: bool,
+) -> tuple[str, str | None]:
+    """Log one training run; register the model when asked.
+
+    Returns the run id and the new model version (None when not registered). The
+    training table is logged as the drift reference of the model.
+    """
+    configure(params.mlflow)
+    X_train, _ = features_and_target(train)
+    with mlflow.start_run() as run:
+        mlflow.log_params(
+            {
+                **{f"model.{key}": value for key, value in params.model.items()},
+                "split.test_size": params.split.test_size,
+                "split.random_state": params.split.random_state,
+                "data.path": str(params.data.path or "bundled"),
+            }
+        )
+        mlflow.set_tags({"data.digest": data_digest(train), "data.train_rows": len(train)})
+        mlflow.log_metrics(dict(metrics))
+        mlflow.log_dict(params.model_dump(mode="json"), "params.json")
+        with tempfile.TemporaryDirectory() as scratch:
+            reference = Path(scratch) / Path(REFERENCE_ARTIFACT).name
+            train.to_parquet(reference, index=False)
+            mlflow.log_artifact(str(reference), artifact_path=Path(REFERENCE_ARTIFACT).parent.name)
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            registered_model_name=params.mlflow.model_name if register else None,
+            # The signature records the input columns and types for anyone loading
+            # the model from the registry, and MLflow enforces it at scoring time.
+            signature=infer_signature(X_train, model.predict(X_train)),
+            # The model is a pipeline of scikit-learn classes only, serialised with
+            # skops (MLflow's safe default, no arbitrary pickle code). Listing the
+            # requirements ourselves keeps them exact and skips MLflow's slow
+            # import-tracing inference, which also picks up test tooling.
+            pip_requirements=[
+                f"scikit-learn=={installed_version('scikit-learn')}",
+                f"skops=={installed_version('skops')}",
+            ],
+        )
+    new_version = info.registered_model_version if register else None
+    if new_version is not None:
+        set_alias(params.mlflow, CHALLENGER, str(new_version))
+    return run.info.run_id, None if new_version is None else str(new_version)
+
+
+def find_version(config: MlflowConfig, alias: str) -> ModelVersion | None:
+    """The model version holding ``alias``, or None when there is none."""
+    configure(config)
+    client = MlflowClient()
+    try:
+        registered = client.get_registered_model(config.model_name)
+    except MlflowException as error:
+        if error.error_code == "RESOURCE_DOES_NOT_EXIST":
+            return None
+        raise
+    # Looking the alias up in the model's alias map, rather than asking for the alias
+    # directly, tells "no such alias" apart from real errors (MLflow reports both as
+    # INVALID_PARAMETER_VALUE).
+    version = registered.aliases.get(alias)
+    return None if version is None else client.get_model_version(config.model_name, version)
+
+
+def get_version(config: MlflowConfig, version: str) -> ModelVersion:
+    configure(config)
+    try:
+        return MlflowClient().get_model_version(config.model_name, version)
+    except MlflowException as error:
+        if error.error_code == "RESOURCE_DOES_NOT_EXIST":
+            raise ModelNotFoundError(
+                f"model {config.model_name!r} has no version {version}"
+            ) from None
+        raise
+
+
+def resolve(
+    config: MlflowConfig, alias: str | None = None, version: str | None = None
+) -> ModelVersion:
+    """The version named by number, else by alias (champion when neither is given)."""
+    if version is not None:
+        return get_version(config, version)
+    alias = alias or CHAMPION
+    found = find_version(config, alias)
+    if found is None:
+        hint = "run `train`" if alias == CHALLENGER else "run `train` then `promote`"
+        raise ModelNotFoundError(
+            f"model {config.model_name!r} has no version with alias {alias!r}: {hint} first"
+        )
+    return found
+
+
+def load(config: MlflowConfig, alias: str | None = None, version: str | None = None) -> LoadedModel:
+    """Load a registered model with the metadata the API and reports show."""
+    model_version = resolve(config, alias, version)
+    estimator = mlflow.sklearn.load_model(f"models:/{config.model_name}/{model_version.version}")
+    run = MlflowClient().get_run(model_version.run_id) if model_version.run_id else None
+    logger.info("loaded %s version %s", config.model_name, model_version.version)
+    return LoadedModel(
+        estimator=estimator,
+        name=config.model_name,
+        version=str(model_version.version),
+        run_id=model_version.run_id or "",
+        aliases=tuple(model_version.aliases),
+        metrics=dict(run.data.metrics) if run else {},
+    )
+
+
+def load_reference(config: MlflowConfig, alias: str | None = None) -> pd.DataFrame:
+    """The training snapshot logged with the model under ``alias`` (drift reference)."""
+    model_version = resolve(config, alias)
+    with tempfile.TemporaryDirectory() as scratch:
+        path = mlflow.artifacts.download_artifacts(
+            run_id=model_version.run_id, artifact_path=REFERENCE_ARTIFACT, dst_path=scratch
+        )
+        return pd.read_parquet(path)
+
+
+def set_alias(config: MlflowConfig, alias: str, version: str) -> None:
+    configure(config)
+    MlflowClient().set_registered_model_alias(config.model_name, alias, version)
+
+
+def delete_alias(config: MlflowConfig, alias: str) -> None:
+    configure(config)
+    MlflowClient().delete_registered_model_alias(config.model_name, alias)
+
+
+def tag_version(config: MlflowConfig, version: str, tags: Mapping[str, str]) -> None:
+    configure(config)
+    client = MlflowClient()
+    for key, value in tags.items():
+        client.set_model_version_tag(config.model_name, version, key, value)
