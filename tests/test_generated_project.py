@@ -1,0 +1,264 @@
+"""Generated projects, for representative answer sets and the full answer matrix.
+
+Static checks (the exact file set, no Jinja left, ruff clean) run for every combination
+of answers: rendering is cheap. Installing a project and running its own `make ci`,
+training and serving takes about a minute each, so by default it runs for the
+representative answer sets only; `pytest -m slow` runs it for the whole matrix.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from generator.create import NewProject
+from tests.conftest import generate
+from tests.generated import project_env, run
+
+REPRESENTATIVE: dict[str, dict[str, str]] = {
+    "defaults": {},
+    "regression-unusual-name-py313-apache": {
+        "ml_task": "regression",
+        "project_name": "Fraud Detection 2 (EU)",
+        "python_version": "3.13",
+        "license": "Apache-2.0",
+        "author_name": "Zoë O'Brien & Co.",
+    },
+    "classification-py311-proprietary-own-package": {
+        "project_name": "Churn Model",
+        "package_name": "churn_v2",
+        "python_version": "3.11",
+        "license": "Proprietary",
+        "description": 'Scores churn risk: "high", "low" & more',
+    },
+}
+MATRIX: dict[str, dict[str, str]] = {
+    f"{task}-py{py.replace('.', '')}-{lic}": {
+        "ml_task": task,
+        "python_version": py,
+        "license": lic,
+    }
+    for task, py, lic in itertools.product(
+        ("classification", "regression"),
+        ("3.11", "3.12", "3.13"),
+        ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"),
+    )
+}
+ALL_CASES = {**REPRESENTATIVE, **MATRIX}
+
+# Jinja expressions, statements and comments; f-string braces like `{width}}` are fine.
+JINJA_SYNTAX = re.compile(r"\{\{-?\s*[\w(\"']|\{%|%\}|\{#")
+
+INSTALLED_CASES = [pytest.param(name, id=name) for name in REPRESENTATIVE] + [
+    pytest.param(name, id=name, marks=pytest.mark.slow) for name in MATRIX
+]
+
+
+def expected_files(answers: dict[str, Any]) -> set[str]:
+    """Every file a project with these answers must contain, and nothing else."""
+    package = f"src/{answers['package_name']}"
+    return {
+        ".copier-answers.yml",
+        ".gitignore",
+        ".pre-commit-config.yaml",
+        "LICENSE",
+        "Makefile",
+        "README.md",
+        "data/sample.csv",
+        "params.yaml",
+        "pyproject.toml",
+        f"{package}/__init__.py",
+        f"{package}/__main__.py",
+        f"{package}/cli.py",
+        f"{package}/config.py",
+        f"{package}/errors.py",
+        f"{package}/evaluate.py",
+        f"{package}/features.py",
+        f"{package}/ingest.py",
+        f"{package}/metrics.py",
+        f"{package}/monitor.py",
+        f"{package}/predict.py",
+        f"{package}/promote.py",
+        f"{package}/registry.py",
+        f"{package}/schemas.py",
+        f"{package}/serve.py",
+        f"{package}/train.py",
+        f"{package}/validate.py",
+        "tests/conftest.py",
+        "tests/test_cli.py",
+        "tests/test_config.py",
+        "tests/test_data_contract.py",
+        "tests/test_features.py",
+        "tests/test_ingest.py",
+        "tests/test_monitor.py",
+        "tests/test_pipeline.py",
+        "tests/test_predict.py",
+        "tests/test_promote.py",
+        "tests/test_quality_gates.py",
+        "tests/test_serve.py",
+    }
+
+
+@pytest.fixture(scope="session")
+def render(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], NewProject]:
+    """Render each case at most once per session, with git, as a user would get it."""
+    root = tmp_path_factory.mktemp("rendered")
+    projects: dict[str, NewProject] = {}
+
+    def render_case(case: str) -> NewProject:
+        if case not in projects:
+            projects[case] = generate(root / case, **ALL_CASES[case])
+        return projects[case]
+
+    return render_case
+
+
+def _tracked_files(project: Path) -> set[str]:
+    listing = subprocess.run(
+        ["git", "ls-files"], cwd=project, capture_output=True, text=True, check=True
+    )
+    return set(listing.stdout.splitlines())
+
+
+@pytest.mark.parametrize("case", ALL_CASES)
+def test_generated_files_are_exactly_the_expected_set(
+    render: Callable[[str], NewProject], case: str
+) -> None:
+    project = render(case)
+    on_disk = {
+        path.relative_to(project.path).as_posix()
+        for path in project.path.rglob("*")
+        if path.is_file() and ".git" not in path.relative_to(project.path).parts
+    }
+    assert on_disk == expected_files(project.answers)
+    assert _tracked_files(project.path) == on_disk, "the first commit holds every file"
+
+
+@pytest.mark.parametrize("case", ALL_CASES)
+def test_no_template_syntax_is_left_in_any_file(
+    render: Callable[[str], NewProject], case: str
+) -> None:
+    project = render(case)
+    for relative in _tracked_files(project.path):
+        text = (project.path / relative).read_text(encoding="utf-8")
+        leftover = JINJA_SYNTAX.search(text)
+        assert leftover is None, f"{relative} contains {leftover.group()!r}"
+
+
+@pytest.mark.parametrize("case", ALL_CASES)
+def test_ruff_check_and_format_are_clean(render: Callable[[str], NewProject], case: str) -> None:
+    project = render(case)
+    run(project.path, "ruff", "check", "--no-cache", ".")
+    run(project.path, "ruff", "format", "--check", "--no-cache", ".")
+
+
+@pytest.mark.parametrize("case", ALL_CASES)
+def test_answers_reach_the_files_that_use_them(
+    render: Callable[[str], NewProject], case: str
+) -> None:
+    project = render(case)
+    answers = project.answers
+    pyproject = (project.path / "pyproject.toml").read_text(encoding="utf-8")
+    assert f'name = "{answers["project_slug"]}"' in pyproject
+    assert 'requires-python = ">=3.11"' in pyproject, "the floor stays testable on 3.11"
+    assert json.dumps(answers["description"], ensure_ascii=False) in pyproject
+    license_text = (project.path / "LICENSE").read_text(encoding="utf-8")
+    if answers["license"] == "Apache-2.0":
+        assert "Apache License" in license_text
+    else:
+        assert answers["author_name"] in license_text
+    params = yaml.safe_load((project.path / "params.yaml").read_text(encoding="utf-8"))
+    assert params, "params.yaml parses"
+    readme = (project.path / "README.md").read_text(encoding="utf-8")
+    assert answers["project_name"] in readme
+
+
+@pytest.fixture(scope="module", params=INSTALLED_CASES)
+def installed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated project with its environment installed by its own `make setup`."""
+    case = request.param
+    project = generate(tmp_path_factory.mktemp("installed") / case, **ALL_CASES[case])
+    run(project.path, "make", "setup")
+    return project.path
+
+
+def test_make_ci_passes(installed: Path) -> None:
+    completed = run(installed, "make", "ci")
+    assert "ci: all checks passed" in completed.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _request(url: str, payload: object | None = None) -> tuple[int, Any]:
+    data = None if payload is None else json.dumps(payload).encode()
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def test_train_then_serve_answers_predict(installed: Path, tmp_path: Path) -> None:
+    run(installed, "make", "train")
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen(
+        ["make", "serve", f"PORT={port}"],
+        cwd=installed,
+        env=project_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        status = 0
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                status, _ = _request(f"{base}/ready")
+            except (urllib.error.URLError, ConnectionError):
+                status = 0
+            if status == 200:
+                break
+            time.sleep(0.5)
+        assert status == 200, (tmp_path / "serve.log").read_text()
+
+        assert _request(f"{base}/health")[0] == 200
+        status, metadata = _request(f"{base}/metadata")
+        assert status == 200
+        assert metadata["model_version"]
+
+        with (installed / "data" / "sample.csv").open(newline="") as handle:
+            record = {key: float(value) for key, value in next(csv.DictReader(handle)).items()}
+        status, body = _request(f"{base}/predict", {"records": [record, record]})
+        assert status == 200, body
+        assert len(body["predictions"]) == 2
+        assert body["model_version"] == metadata["model_version"]
+
+        status, body = _request(f"{base}/predict", {"records": [{"not_a_feature": 1.0}]})
+        assert status == 422, body
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        log.close()
