@@ -85,32 +85,39 @@ class StatusEntry:
         return self.code == "??"
 
 
-def toplevel(path: Path) -> Path | None:
-    """The root of the work tree holding `path`, or None when it is not in one."""
+@dataclass(frozen=True)
+class WorkTree:
+    root: Path
+    # Where the inspected directory sits inside the work tree ('' at the root, else 'a/b/').
+    prefix: str
+    # The commit HEAD points at; None in a repository without commits.
+    head: str | None
+
+
+def work_tree(path: Path) -> WorkTree | None:
+    """The git work tree holding `path`, or None when it is not in one (one git call)."""
     probe = subprocess.run(
-        ["git", *_READ_ONLY, "rev-parse", "--show-toplevel"],
+        [
+            "git",
+            *_READ_ONLY,
+            "rev-parse",
+            "--show-toplevel",
+            "--show-prefix",
+            "--verify",
+            "--quiet",
+            "HEAD^{commit}",
+        ],
         cwd=path,
         capture_output=True,
         text=True,
         check=False,
     )
-    if probe.returncode != 0 or not probe.stdout.strip():
+    lines = probe.stdout.splitlines()
+    if len(lines) < 2 or not lines[0]:  # not a work tree (or git itself failed)
         return None
-    return Path(probe.stdout.strip())
-
-
-def head_commit(repo: Path) -> str | None:
-    """The commit HEAD points at, or None in a repository without commits."""
-    probe = subprocess.run(
-        ["git", *_READ_ONLY, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if probe.returncode != 0:
-        return None
-    return probe.stdout.strip() or None
+    # Without commits, HEAD does not verify: git fails after printing the first two lines.
+    head = lines[2] if probe.returncode == 0 and len(lines) > 2 else None
+    return WorkTree(root=Path(lines[0]), prefix=lines[1], head=head)
 
 
 def status(repo: Path, *pathspec: str) -> list[StatusEntry]:
@@ -150,11 +157,6 @@ def other_files(repo: Path, *pathspec: str) -> set[str]:
     """Files git does not track, ignored ones included, as repository paths."""
     out = run_git(repo, *_READ_ONLY, "ls-files", "--others", "--full-name", "-z", "--", *pathspec)
     return {path for path in out.split("\0") if path}
-
-
-def show_prefix(path: Path) -> str:
-    """Where `path` sits inside its work tree, as git prints it ('' at the root, else 'a/b/')."""
-    return run_git(path, *_READ_ONLY, "rev-parse", "--show-prefix").strip()
 
 
 def clone_detached(source: Path, dest: Path, commit: str) -> None:

@@ -17,7 +17,7 @@ import yaml
 
 from generator.create import ANSWERS_FILE
 from generator.errors import ForgemlError
-from generator.gitops import git_available, head_commit, show_prefix, status, toplevel
+from generator.gitops import git_available, status, work_tree
 
 # How many offending paths a refusal names before summarising the rest.
 _SHOWN_PATHS = 3
@@ -80,13 +80,13 @@ def require_clean_repository(project: GeneratedProject) -> RepositoryState:
     """The project's git state, or a refusal when an update could not be reviewed safely."""
     if not git_available():
         raise ForgemlError("git is not installed; forgeml update needs it")
-    top = toplevel(project.path)
-    if top is None:
+    tree = work_tree(project.path)
+    if tree is None:
         raise ForgemlError(
             f"{project.path} is not a git repository; commit the project before updating it"
         )
-    head = head_commit(top)
-    if head is None:
+    top = tree.root
+    if tree.head is None:
         raise ForgemlError(f"{top} has no commits yet; commit the project before updating it")
     # Untracked (non-ignored) files count: the update could overwrite or merge into them
     # and `git checkout .` would not bring them back.
@@ -97,4 +97,4 @@ def require_clean_repository(project: GeneratedProject) -> RepositoryState:
         raise ForgemlError(
             f"{top} has uncommitted changes ({shown}{more}); commit or stash them first"
         )
-    return RepositoryState(toplevel=top, head=head, prefix=show_prefix(project.path))
+    return RepositoryState(toplevel=top, head=tree.head, prefix=tree.prefix)

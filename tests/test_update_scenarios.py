@@ -180,6 +180,15 @@ def test_update_refuses_a_directory_that_is_not_a_git_repository(
     assert tree_digest(plain) == before
 
 
+def test_update_refuses_a_repository_without_commits(project: Path, tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh"
+    shutil.copytree(project, fresh, ignore=shutil.ignore_patterns(".git"))
+    git(fresh, "init", "--quiet")
+
+    with pytest.raises(ForgemlError, match="has no commits yet"):
+        update_project(fresh)
+
+
 def test_update_refuses_a_repository_that_is_not_a_generated_project(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
