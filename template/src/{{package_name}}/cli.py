@@ -8,6 +8,7 @@ commands that need them, so ``--help`` and light commands stay fast.
 
 import functools
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, ParamSpec
 import typer
 
 from .config import DEFAULT_PARAMS_PATH, Params, load_params
-from .errors import ExitCode, PipelineError
+from .errors import DataSourceError, ExitCode, PipelineError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -63,10 +64,11 @@ def _reports_failures(command: Callable[P, None]) -> Callable[P, None]:
 def _configure_logging(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
 ) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    level = logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # MLflow sets up its own loggers when imported (at INFO unless told otherwise):
+    # match them to --verbose, but let an explicit MLFLOW_LOGGING_LEVEL win.
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", logging.getLevelName(level))
 
 
 @app.command()
@@ -101,7 +103,7 @@ def train(params_path: ParamsOption = DEFAULT_PARAMS_PATH) -> None:
 
     params = load_params(params_path)
     result = run_training(params)
-    typer.echo(f"run {result.run_id}")
+    typer.echo(f"logged MLflow run {result.run_id}")
     _echo_metrics("holdout metrics", result.evaluation.metrics)
     _echo_gates(result.evaluation.gates)
     if result.model_version is None:
@@ -196,6 +198,8 @@ def serve(
     from .serve import create_app, registry_loader
 
     load_params(params_path)  # fail now, not in the loading thread, on a bad file
+    # A server's log is all an operator sees: report model loading at INFO.
+    logging.getLogger(__package__).setLevel(logging.INFO)
     uvicorn.run(create_app(registry_loader(params_path, alias, version)), host=host, port=port)
 
 
@@ -220,16 +224,17 @@ def drift(
 
     params = load_params(params_path)
     batch = validate_features(read_table(current))
+    if batch.empty:
+        raise DataSourceError(f"{current}: no rows to compare")
     baseline = validate_features(_reference(params, reference, alias))
     result = detect_drift(baseline, batch, FEATURE_COLUMNS, params.drift)
     result.write_json(report)
     width = max(len(name) for name in FEATURE_COLUMNS)
-    typer.echo(f"{'feature':<{width}}  {'psi':>8}  {'ks p-value':>10}  drifted")
+    typer.echo(f"{'feature'.ljust(width)}  {'psi':>8}  {'ks p-value':>10}  drifted")
     for feature in result.features:
         flag = "DRIFT" if feature.drifted else "-"
-        typer.echo(
-            f"{feature.feature:<{width}}  {feature.psi:>8.3f}  {feature.ks_pvalue:>10.4f}  {flag}"
-        )
+        name = feature.feature.ljust(width)
+        typer.echo(f"{name}  {feature.psi:>8.3f}  {feature.ks_pvalue:>10.4f}  {flag}")
     typer.echo(
         f"(a feature drifts when psi >= {params.drift.psi_threshold:g} "
         f"and ks p-value < {params.drift.ks_pvalue_threshold:g})"
@@ -245,9 +250,9 @@ def drift(
 
 
 def _reference(params: Params, path: Path | None, alias: str | None) -> "pd.DataFrame":
-    from .ingest import read_table
-
     if path is not None:
+        from .ingest import read_table
+
         return read_table(path)
     from .registry import load_reference
 
