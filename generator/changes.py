@@ -86,7 +86,7 @@ def _classify(
     conflicts: dict[str, str],
 ) -> None:
     if entry.unmerged:
-        conflicts[entry.path] = "conflict markers (unmerged in the git index)"
+        conflicts[entry.path] = "conflict markers, unmerged in the git index"
     elif entry.untracked or "A" in entry.code:
         added.add(entry.path)
     elif entry.origin is not None:  # a rename or copy staged by a migration

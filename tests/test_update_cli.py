@@ -92,7 +92,7 @@ def test_json_report_is_machine_readable(project: Path) -> None:
     assert report["from_version"] == "1.0.0"
     assert report["to_version"] == "2.0.0"
     assert report["conflicts"] == [
-        {"path": "README.md", "reason": "conflict markers (unmerged in the git index)"}
+        {"path": "README.md", "reason": "conflict markers, unmerged in the git index"}
     ]
     assert "CONTRIBUTING.md" in report["added"]
     assert report["exit_code"] == 1
