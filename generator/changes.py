@@ -64,14 +64,21 @@ def collect_changes(toplevel: Path, prefix: str, rejects_before: frozenset[str])
         _classify(entry, updated, added, removed, conflicts)
     for reject in sorted(_rejects(toplevel, prefix) - rejects_before):
         target = reject.removesuffix(REJECT_SUFFIX)
-        conflicts.setdefault(target, f"rejected changes in {_relative(reject, prefix)}")
+        where = _relative(reject, prefix)
+        if target in removed:
+            # copier removes a file the new release dropped even when the project edited
+            # it; the .rej holds those edits (a migration may have moved them elsewhere).
+            reason = f"removed by the template, but edited here: your changes are in {where}"
+        else:
+            reason = f"rejected changes in {where}"
+        conflicts.setdefault(target, reason)
     for path in sorted((updated | added) - conflicts.keys()):
         if _has_markers(toplevel / path):
             conflicts[path] = "conflict markers"
     return ChangeSet(
         updated=_project_paths(updated - conflicts.keys(), prefix),
         added=_project_paths(added - conflicts.keys(), prefix),
-        removed=_project_paths(removed, prefix),
+        removed=_project_paths(removed - conflicts.keys(), prefix),
         conflicts=tuple(
             Conflict(_relative(path, prefix), reason) for path, reason in sorted(conflicts.items())
         ),

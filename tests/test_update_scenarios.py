@@ -427,3 +427,33 @@ def test_a_failing_migration_is_reported_with_the_way_back(tmp_path: Path) -> No
     git(project, "reset", "--hard", "--quiet")
     git(project, "clean", "-fdq")
     assert git(project, "status", "--porcelain") == ""
+
+
+def test_a_removed_file_the_project_edited_is_removed_and_stays_in_history(
+    project: Path,
+) -> None:
+    # copier's behaviour with inline conflicts: the release drops the file, edits or not.
+    (project / "legacy.cfg").write_text("[legacy]\nenabled = false\n")
+    commit_all(project)
+
+    result = update_project(project)
+
+    assert "legacy.cfg" in result.changes.removed
+    assert not (project / "legacy.cfg").exists()
+    assert git(project, "show", "HEAD:legacy.cfg") == "[legacy]\nenabled = false\n"
+
+
+def test_with_rej_conflicts_a_removed_file_the_project_edited_is_a_conflict(
+    project: Path,
+) -> None:
+    (project / "legacy.cfg").write_text("[legacy]\nenabled = false\n")
+    commit_all(project)
+
+    result = update_project(project, conflict="rej")
+
+    assert result.exit_code == EXIT_PROBLEMS
+    (conflict,) = result.changes.conflicts
+    assert conflict.path == "legacy.cfg"
+    assert conflict.reason.startswith("removed by the template, but edited here")
+    assert "legacy.cfg" not in result.changes.removed
+    assert "enabled = false" in (project / "legacy.cfg.rej").read_text()
