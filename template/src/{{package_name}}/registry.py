@@ -173,7 +173,7 @@ def load(config: MlflowConfig, alias: str | None = None, version: str | None = N
     model_version = resolve(config, alias, version)
     estimator = mlflow.sklearn.load_model(f"models:/{config.model_name}/{model_version.version}")
     run = MlflowClient().get_run(model_version.run_id) if model_version.run_id else None
-    logger.info("loaded %s version %s", config.model_name, model_version.version)
+    logger.debug("loaded %s version %s", config.model_name, model_version.version)
     return LoadedModel(
         estimator=estimator,
         name=config.model_name,
