@@ -122,7 +122,7 @@ def update(
     ] = "inline",
     data: Annotated[
         list[str] | None,
-        typer.Option("--data", "-d", help="Change an answer: KEY=VALUE (repeatable)."),
+        typer.Option("--data", "-d", metavar="KEY=VALUE", help="Change an answer (repeatable)."),
     ] = None,
     output_format: Annotated[
         str, typer.Option("--format", metavar="text|json", help="Report format.")
