@@ -105,13 +105,15 @@ def log_training_run(
             model,
             name="model",
             registered_model_name=params.mlflow.model_name if register else None,
-            # The signature records the input columns and types for anyone loading
-            # the model from the registry, and MLflow enforces it at scoring time.
+            # The signature documents the input columns and types in the registry;
+            # MLflow's generic (pyfunc) loaders, e.g. `mlflow models serve`, enforce it.
             signature=infer_signature(X_train, model.predict(X_train)),
-            # The model is a pipeline of scikit-learn classes only, serialised with
-            # skops (MLflow's safe default, no arbitrary pickle code). Listing the
-            # requirements ourselves keeps them exact and skips MLflow's slow
-            # import-tracing inference, which also picks up test tooling.
+            # skops, unlike pickle, cannot run arbitrary code when a model is loaded.
+            # It only loads types it trusts: scikit-learn's own estimators are fine,
+            # other types (tree internals, custom classes) need skops_trusted_types.
+            serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS,
+            # Listing the requirements ourselves keeps them exact and skips MLflow's
+            # slow import-tracing inference, which also picks up test tooling.
             pip_requirements=[
                 f"scikit-learn=={installed_version('scikit-learn')}",
                 f"skops=={installed_version('skops')}",
