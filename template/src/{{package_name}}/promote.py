@@ -65,7 +65,7 @@ def promote(params: Params) -> PromotionOutcome:
     holdout = load_holdout(params)
     challenger_model = load(params.mlflow, alias=CHALLENGER)
     challenger = evaluate_model(challenger_model.estimator, holdout, params)
-    champion_model = _load_champion(params, CHAMPION)
+    champion_model = _load_champion(params)
     champion = evaluate_model(champion_model.estimator, holdout, params) if champion_model else None
 
     metric = params.promotion.metric
@@ -104,8 +104,9 @@ def promote(params: Params) -> PromotionOutcome:
     )
 
 
-def _load_champion(params: Params, alias: str) -> LoadedModel | None:
-    from .registry import find_version, load
+def _load_champion(params: Params) -> LoadedModel | None:
+    """The current champion, or None before the first promotion."""
+    from .registry import CHAMPION, find_version, load
 
-    found = find_version(params.mlflow, alias)
+    found = find_version(params.mlflow, CHAMPION)
     return None if found is None else load(params.mlflow, version=str(found.version))
