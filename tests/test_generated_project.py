@@ -45,6 +45,15 @@ REPRESENTATIVE: dict[str, dict[str, str]] = {
         "python_version": "3.11",
         "license": "Proprietary",
         "description": 'Scores churn risk: "high", "low" & more',
+        "author_name": "Acme Corp.",
+    },
+}
+# Rendered and linted only: names at the length limits must still give ruff-clean code.
+STATIC_ONLY: dict[str, dict[str, str]] = {
+    "longest-names": {
+        "project_name": "Customer Lifetime Value Forecast Service Europe",
+        "project_slug": "customer-lifetime-value-forecast-service-europe1",
+        "package_name": "customer_lifetime_value_forecast_service_europe1",
     },
 }
 MATRIX: dict[str, dict[str, str]] = {
@@ -59,7 +68,7 @@ MATRIX: dict[str, dict[str, str]] = {
         ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"),
     )
 }
-ALL_CASES = {**REPRESENTATIVE, **MATRIX}
+ALL_CASES = {**REPRESENTATIVE, **STATIC_ONLY, **MATRIX}
 
 # Jinja expressions, statements and comments; f-string braces like `{width}}` are fine.
 JINJA_SYNTAX = re.compile(r"\{\{-?\s*[\w(\"']|\{%|%\}|\{#")
@@ -182,6 +191,7 @@ def test_answers_reach_the_files_that_use_them(
         assert "Apache License" in license_text
     else:
         assert answers["author_name"] in license_text
+        assert ".." not in license_text
     params = yaml.safe_load((project.path / "params.yaml").read_text(encoding="utf-8"))
     assert params, "params.yaml parses"
     readme = (project.path / "README.md").read_text(encoding="utf-8")

@@ -57,6 +57,9 @@ def test_defaults_generate_a_committed_project_and_print_next_steps(tmp_path: Pa
         ("package_name=1st_model", "package_name"),
         ("package_name=Has-Dash", "package_name"),
         ("project_name=2fast", "project_name"),
+        (f"project_name=A{'b' * 48}", "project_name"),
+        (f"package_name=a{'b' * 48}", "package_name"),
+        (f"project_slug=a{'b' * 48}", "project_slug"),
         ('project_name=quote"d', "project_name"),
         ("project_name=Class", "package_name"),  # a derived default is validated too
         ("project_name=ÅÅ", "project_slug"),
