@@ -73,7 +73,7 @@ def collect_changes(toplevel: Path, prefix: str, rejects_before: frozenset[str])
             reason = f"rejected changes in {where}"
         conflicts.setdefault(target, reason)
     for path in sorted((updated | added) - conflicts.keys()):
-        if _has_markers(toplevel / path):
+        if has_conflict_markers(toplevel / path):
             conflicts[path] = "conflict markers"
     return ChangeSet(
         updated=_project_paths(updated - conflicts.keys(), prefix),
@@ -110,7 +110,7 @@ def _rejects(toplevel: Path, prefix: str) -> set[str]:
     return other_files(toplevel, f":(top,glob){prefix}**/*{REJECT_SUFFIX}")
 
 
-def _has_markers(path: Path) -> bool:
+def has_conflict_markers(path: Path) -> bool:
     """A complete conflict (start, separator and end markers) in a regular file."""
     if not path.is_file() or path.is_symlink():
         return False
@@ -118,7 +118,19 @@ def _has_markers(path: Path) -> bool:
         content = path.read_bytes()
     except OSError:
         return False
-    return all(marker.search(content) for marker in _MARKERS)
+    return conflict_marker_line(content) is not None
+
+
+def conflict_marker_line(content: bytes) -> int | None:
+    """The 1-based line of the first start marker when `content` holds a whole conflict.
+
+    All three markers must be there: a lone `=======` is a Markdown heading underline.
+    """
+    if not all(marker.search(content) for marker in _MARKERS):
+        return None
+    start = _MARKERS[0].search(content)
+    assert start is not None  # searched just above
+    return content.count(b"\n", 0, start.start()) + 1
 
 
 def _relative(path: str, prefix: str) -> str:

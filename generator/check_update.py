@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.errors import EXIT_OK, EXIT_PROBLEMS, ForgemlError
+from generator.errors import EXIT_OK, EXIT_PROBLEMS
 from generator.project import load_project
-from generator.releases import latest, newer_than, release_tags
-from generator.template_location import locate_template
+from generator.releases import latest, newer_than
+from generator.template_location import locate_template, template_releases
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,7 @@ class UpdateCheck:
 def check_update(path: Path) -> UpdateCheck:
     project = load_project(path)
     location = locate_template(project.src_path, (None,))
-    try:
-        tags = release_tags(location.git_source)
-    except ForgemlError as error:
-        raise ForgemlError(location.explain(error.message)) from error
+    tags = template_releases(location)
     return UpdateCheck(
         path=project.path,
         source=location.describe(),

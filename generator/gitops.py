@@ -169,7 +169,86 @@ def clone_detached(source: Path, dest: Path, commit: str) -> None:
     run_git(dest, "-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", commit)
 
 
+def project_files(project: Path, *pathspec: str, ignored: bool = False) -> list[str]:
+    """Files under `project` (a directory in a work tree), relative to it, sorted.
+
+    By default: tracked files plus untracked files that are not ignored, i.e. what the
+    repository holds or is about to. `ignored=True` lists only the ignored, untracked
+    files matching `pathspec` (give a pathspec: ignored trees such as `.venv` are large).
+    """
+    listed = ("--ignored",) if ignored else ("--cached",)
+    out = run_git(
+        project,
+        *_READ_ONLY,
+        "ls-files",
+        "-z",
+        "--others",
+        "--exclude-standard",
+        *listed,
+        "--",
+        *pathspec,
+    )
+    return sorted({path for path in out.split("\0") if path})
+
+
 def ls_remote_tags(source: str) -> list[str]:
     """Tag names of a repository given as a path or URL (no work tree needed)."""
     out = run_git(Path(tempfile.gettempdir()), "ls-remote", "--tags", "--refs", "--", source)
     return [line.split("\t", 1)[1].removeprefix("refs/tags/") for line in out.splitlines()]
+
+
+# --- Branches and worktrees (forgeml fleet update) ----------------------------------------
+# A fleet update commits on a new branch in a separate worktree, so the branch a
+# repository has checked out, its index and its work tree are never written to.
+
+
+def current_branch(repo: Path) -> str | None:
+    """The branch checked out in `repo`, None when HEAD is detached."""
+    probe = subprocess.run(
+        ["git", *_READ_ONLY, "symbolic-ref", "--quiet", "--short", "HEAD"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if probe.returncode != 0:
+        return None
+    return probe.stdout.strip() or None
+
+
+def resolve_commit(repo: Path, ref: str) -> str | None:
+    """The commit `ref` names in `repo`, None when it names none."""
+    probe = subprocess.run(
+        ["git", *_READ_ONLY, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if probe.returncode != 0:
+        return None
+    return probe.stdout.strip() or None
+
+
+def branch_exists(repo: Path, branch: str) -> bool:
+    return resolve_commit(repo, f"refs/heads/{branch}") is not None
+
+
+def add_worktree(repo: Path, dest: Path, branch: str, start: str) -> None:
+    """Check out a new `branch` at `start` in a new worktree `dest`."""
+    run_git(repo, "worktree", "add", "--quiet", "-b", branch, str(dest), start)
+
+
+def remove_worktree(repo: Path, dest: Path) -> None:
+    """Remove the worktree `dest` (its branch stays); tolerant of a half-made one."""
+    subprocess.run(
+        ["git", "worktree", "remove", "--force", "--force", str(dest)],
+        cwd=repo,
+        capture_output=True,
+        check=False,
+    )
+    run_git(repo, "worktree", "prune")
+
+
+def delete_branch(repo: Path, branch: str) -> None:
+    run_git(repo, "branch", "--quiet", "-D", branch)

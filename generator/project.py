@@ -76,8 +76,8 @@ def load_project(path: Path) -> GeneratedProject:
     )
 
 
-def require_clean_repository(project: GeneratedProject) -> RepositoryState:
-    """The project's git state, or a refusal when an update could not be reviewed safely."""
+def require_repository(project: GeneratedProject) -> RepositoryState:
+    """The project's git state, or a refusal when it is not in a repository with commits."""
     if not git_available():
         raise ForgemlError("git is not installed; forgeml update needs it")
     tree = work_tree(project.path)
@@ -85,9 +85,15 @@ def require_clean_repository(project: GeneratedProject) -> RepositoryState:
         raise ForgemlError(
             f"{project.path} is not a git repository; commit the project before updating it"
         )
-    top = tree.root
     if tree.head is None:
-        raise ForgemlError(f"{top} has no commits yet; commit the project before updating it")
+        raise ForgemlError(f"{tree.root} has no commits yet; commit the project before updating it")
+    return RepositoryState(toplevel=tree.root, head=tree.head, prefix=tree.prefix)
+
+
+def require_clean_repository(project: GeneratedProject) -> RepositoryState:
+    """The project's git state, or a refusal when an update could not be reviewed safely."""
+    repo = require_repository(project)
+    top = repo.toplevel
     # Untracked (non-ignored) files count: the update could overwrite or merge into them
     # and `git checkout .` would not bring them back.
     dirty = [entry.path for entry in status(top)]
@@ -97,4 +103,4 @@ def require_clean_repository(project: GeneratedProject) -> RepositoryState:
         raise ForgemlError(
             f"{top} has uncommitted changes ({shown}{more}); commit or stash them first"
         )
-    return RepositoryState(toplevel=top, head=tree.head, prefix=tree.prefix)
+    return repo

@@ -111,6 +111,18 @@ def _check_local_source(src: str) -> None:
         )
 
 
+def template_releases(location: TemplateLocation) -> list[str]:
+    """The release tags of the template at `location`, oldest first.
+
+    A failure to list them (an unreachable URL) names why the canonical URL could not be
+    served from the release cache, when that is the reason it had to be reached.
+    """
+    try:
+        return release_tags(location.git_source)
+    except ForgemlError as error:
+        raise ForgemlError(location.explain(error.message)) from error
+
+
 @contextmanager
 def redirected(location: TemplateLocation) -> Iterator[None]:
     """Make the git processes copier runs read `location.local_repo` for the recorded URL.

@@ -27,9 +27,9 @@ from generator.copier_calls import ConflictStyle
 from generator.errors import EXIT_OK, EXIT_PROBLEMS, ForgemlError
 from generator.gitops import run_git, status
 from generator.project import RepositoryState, load_project, require_clean_repository
-from generator.releases import latest, parse_release, release_tags
+from generator.releases import latest, parse_release
 from generator.scratch import scratch_clone
-from generator.template_location import TemplateLocation, locate_template
+from generator.template_location import TemplateLocation, locate_template, template_releases
 
 if TYPE_CHECKING:
     from copier._main import Worker
@@ -95,11 +95,7 @@ def update_project(
 
 
 def _latest_release(location: TemplateLocation) -> str:
-    try:
-        tags = release_tags(location.git_source)
-    except ForgemlError as error:
-        raise ForgemlError(location.explain(error.message)) from error
-    newest = latest(tags)
+    newest = latest(template_releases(location))
     if newest is None:
         raise ForgemlError(
             f"the template {location.describe()} has no release tags (PEP 440); "
