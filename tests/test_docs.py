@@ -172,6 +172,9 @@ def test_answers_reference_shows_computed_defaults_and_usage() -> None:
 def test_answers_hook_reads_every_copier_question_form(tmp_path: Path) -> None:
     (tmp_path / "template").mkdir()
     (tmp_path / "template" / "{{ name }}.txt.jinja").write_text("{{ colour }}\n")
+    conditional = tmp_path / "template" / "{% if colour == 'red' %}warm{% endif %}"
+    conditional.mkdir()
+    (conditional / "notes.txt.jinja").write_text("{{ name }}\n")
     (tmp_path / "copier.yml").write_text(
         """\
 _subdirectory: template
@@ -197,7 +200,10 @@ token:
     assert "file names `{{ name }}.txt`" in reference
     assert "| `red` (default) | Red (warm) |" in reference
     assert "| `blue` | Blue |" in reference
-    assert "- **Used in:** `{{ name }}.txt`" in reference
+    assert "- **Used in:** file names `warm/` (only when `colour == 'red'`), `{{ name }}.txt`" in (
+        reference
+    )
+    assert "`warm/notes.txt`" in reference
     assert "- **Secret:**" in reference
     assert "- **Asked only when:** `{{ name != 'demo' }}`" in reference
     assert "- **`placeholder`:** `abc`" in reference

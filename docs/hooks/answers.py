@@ -27,6 +27,8 @@ PAGE = "answers.md"
 MARKER = "<!-- answers-reference -->"
 
 _JINJA_TAG = re.compile(r"{%-?.*?-?%}|{#.*?#}", re.DOTALL)
+# copier's conditional file or directory name: `{% if cloud == 'aws' %}infra{% endif %}`.
+_CONDITIONAL_NAME = re.compile(r"{%-?\s*if\s+(.+?)\s*-?%}(.*?){%-?\s*endif\s*-?%}")
 # Question settings rendered in a line of their own; any other key is listed as is.
 _KNOWN_KEYS = {"type", "help", "default", "choices", "validator", "when", "multiselect", "secret"}
 
@@ -149,12 +151,12 @@ def _fill_usage(
         if not path.is_file():
             continue
         relpath = path.relative_to(template_dir).as_posix()
-        shown = relpath.removesuffix(suffix) if suffix else relpath
-        parts = shown.split("/")
+        parts = (relpath.removesuffix(suffix) if suffix else relpath).split("/")
+        shown = "/".join(_CONDITIONAL_NAME.sub(r"\2", part) for part in parts)
         for depth, part in enumerate(parts, start=1):
             for name in _variables(env, part):
                 if name in questions:
-                    where = "/".join(parts[:depth]) + ("/" if depth < len(parts) else "")
+                    where = _name_usage(parts[:depth], depth < len(parts))
                     _append_once(questions[name].in_names, where)
         if not suffix or relpath.endswith(suffix):
             try:
@@ -164,6 +166,15 @@ def _fill_usage(
             for name in _variables(env, source):
                 if name in questions:
                     _append_once(questions[name].in_contents, shown)
+
+
+def _name_usage(parts: list[str], directory: bool) -> str:
+    """`parts` as a path for the reference, a conditional last name with its condition."""
+    path = "/".join(_CONDITIONAL_NAME.sub(r"\2", part) for part in parts)
+    shown = _code(path + ("/" if directory else ""))
+    if condition := _CONDITIONAL_NAME.search(parts[-1]):
+        shown += f" (only when {_code(condition.group(1))})"
+    return shown
 
 
 def _variables(env: jinja2.Environment, source: str) -> set[str]:
@@ -225,7 +236,7 @@ def _facts(question: Question) -> list[str]:
         facts.append(f"- **Also checked by forgeml:** {extra}")
     if question.feeds:
         facts.append(f"- **Default of:** {', '.join(f'`{name}`' for name in question.feeds)}")
-    used = [f"file names {_code(where)}" for where in question.in_names]
+    used = [f"file names {where}" for where in question.in_names]
     used += [_code(path) for path in question.in_contents]
     facts.append(f"- **Used in:** {', '.join(used) if used else 'no template file'}")
     facts += [
