@@ -194,9 +194,48 @@ def check_update(
     raise typer.Exit(result.exit_code)
 
 
-def _check_format(output_format: str) -> None:
-    if output_format not in OUTPUT_FORMATS:
-        raise ForgemlError(f"--format must be one of {', '.join(OUTPUT_FORMATS)}")
+@app.command()
+def check(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Generated projects to check (default: here).", show_default=False),
+    ] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy",
+            metavar="FILE",
+            help="Policy file (default: the project's forgeml-policy.toml, else the template's).",
+        ),
+    ] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", metavar="text|json|sarif|markdown", help="Report format.")
+    ] = "text",
+) -> None:
+    """Check projects against the organisation's policy (docs/policy.md).
+
+    Exit 0 when every project conforms, 1 on violations, 2 on bad input or when a check
+    could not run.
+    """
+    from generator.check_runner import check_projects
+    from generator.formats import FORMATS, json_report, markdown_report, sarif_report, text_report
+
+    try:
+        _check_format(output_format, FORMATS)
+        report = check_projects(list(paths or []), policy)
+    except ForgemlError as error:
+        _fail(error)
+    if output_format == "text":
+        out.print(text_report(report))
+    else:
+        render = {"json": json_report, "sarif": sarif_report, "markdown": markdown_report}
+        typer.echo(render[output_format](report), nl=False)
+    raise typer.Exit(report.exit_code)
+
+
+def _check_format(output_format: str, formats: tuple[str, ...] = OUTPUT_FORMATS) -> None:
+    if output_format not in formats:
+        raise ForgemlError(f"--format must be one of {', '.join(formats)}")
 
 
 def _fail(error: ForgemlError) -> None:

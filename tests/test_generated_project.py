@@ -89,6 +89,7 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         "Makefile",
         "README.md",
         "data/sample.csv",
+        "forgeml-policy.toml",
         "params.yaml",
         "pyproject.toml",
         f"{package}/__init__.py",

@@ -1,0 +1,126 @@
+"""What checks read about a project, computed once per project and only when asked for.
+
+These are repo-review's "fixtures": the answers file, the project's files, the template's
+releases and the drift from the recorded release are each derived on first use and
+shared by every check that needs them. Rendering the template for drift is by far the
+most expensive (copier renders the whole release), so no check pays for it unless the
+policy configures a drift check, and `fleet status` reuses the same rendering.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from fnmatch import fnmatchcase
+from functools import cached_property
+from pathlib import Path
+
+from generator.create import ANSWERS_FILE
+from generator.drift import DriftResult, find_drift
+from generator.errors import ForgemlError
+from generator.gitops import WorkTree, project_files, work_tree
+from generator.project import GeneratedProject, load_project
+from generator.template_location import locate_template, template_releases
+
+# Directories a project outside git never wants scanned (environments, caches).
+_UNSCANNED_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__"})
+_TOP_LEVEL_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
+
+
+class ReleaseIndex:
+    """Release tags per template source, listed once however many projects share it.
+
+    A failure is remembered too: a fleet of 200 projects with an unreachable template
+    should wait for one `git ls-remote`, not 200.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[str, list[str] | ForgemlError] = {}
+
+    def tags(self, src_path: str) -> list[str]:
+        if src_path not in self._known:
+            try:
+                self._known[src_path] = template_releases(locate_template(src_path, (None,)))
+            except ForgemlError as error:
+                self._known[src_path] = error
+        known = self._known[src_path]
+        if isinstance(known, ForgemlError):
+            raise ForgemlError(known.message)
+        return known
+
+
+class RepoContext:
+    def __init__(self, path: Path, releases: ReleaseIndex | None = None) -> None:
+        self.path = path.expanduser().absolute()
+        self._releases = releases or ReleaseIndex()
+
+    @cached_property
+    def project(self) -> GeneratedProject:
+        return load_project(self.path)
+
+    @cached_property
+    def answer_lines(self) -> dict[str, int]:
+        """The line of each top-level key of the answers file, for precise locations."""
+        try:
+            text = (self.path / ANSWERS_FILE).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return {}
+        lines: dict[str, int] = {}
+        for number, line in enumerate(text.splitlines(), start=1):
+            match = _TOP_LEVEL_KEY.match(line)
+            if match:
+                lines.setdefault(match.group(1), number)
+        return lines
+
+    @cached_property
+    def work_tree(self) -> WorkTree | None:
+        return work_tree(self.path)
+
+    @property
+    def in_git(self) -> bool:
+        return self.work_tree is not None
+
+    @property
+    def repo_prefix(self) -> str:
+        """Where the project sits in its repository ('' at the root, else 'a/b/')."""
+        return self.work_tree.prefix if self.work_tree else ""
+
+    @cached_property
+    def files(self) -> list[str]:
+        """The project's files, relative: in git, tracked plus untracked non-ignored ones."""
+        if self.in_git:
+            return project_files(self.path)
+        return sorted(_walk(self.path))
+
+    def ignored_files(self, patterns: tuple[str, ...]) -> list[str]:
+        """Ignored, untracked files matching shell `patterns` (none outside git)."""
+        if not self.in_git or not patterns:
+            return []
+        # The same rule as `matches`: a pattern without a slash matches at any depth.
+        pathspecs = [f":(glob){p}" if "/" in p else f":(glob)**/{p}" for p in patterns]
+        return project_files(self.path, *pathspecs, ignored=True)
+
+    @cached_property
+    def release_tags(self) -> list[str]:
+        return self._releases.tags(self.project.src_path)
+
+    @cached_property
+    def drift(self) -> DriftResult:
+        return find_drift(self.path)
+
+
+def matches(relpath: str, patterns: tuple[str, ...]) -> bool:
+    """Whether a project-relative path matches any shell pattern, the way .gitignore does:
+    a pattern with a slash is matched against the whole path, one without against the
+    file name at any depth (`*.rej` finds `docs/a.md.rej`)."""
+    name = relpath.rsplit("/", 1)[-1]
+    return any(fnmatchcase(relpath if "/" in p else name, p) for p in patterns)
+
+
+def _walk(root: Path) -> list[str]:
+    found: list[str] = []
+    for directory, subdirs, files in os.walk(root):
+        subdirs[:] = [name for name in subdirs if name not in _UNSCANNED_DIRS]
+        base = Path(directory).relative_to(root)
+        found.extend((base / name).as_posix() for name in files)
+    return found
