@@ -55,6 +55,16 @@ STATIC_ONLY: dict[str, dict[str, str]] = {
         "project_slug": "customer-lifetime-value-forecast-service-europe1",
         "package_name": "customer_lifetime_value_forecast_service_europe1",
     },
+    # Infrastructure answers are separate cases, not multiplied into the matrix:
+    # tests/test_infra.py and tests/test_k8s.py validate what they generate.
+    "cloud-aws": {"cloud": "aws"},
+    "cloud-aws-kubernetes-longest-names": {
+        "cloud": "aws",
+        "deploy_target": "kubernetes",
+        "project_name": "Customer Lifetime Value Forecast Service Europe",
+        "project_slug": "customer-lifetime-value-forecast-service-europe1",
+        "package_name": "customer_lifetime_value_forecast_service_europe1",
+    },
 }
 MATRIX: dict[str, dict[str, str]] = {
     f"{task}-py{py.replace('.', '')}-{lic}": {
@@ -78,10 +88,56 @@ INSTALLED_CASES = [pytest.param(name, id=name) for name in REPRESENTATIVE] + [
 ]
 
 
+def infra_files(answers: dict[str, Any]) -> set[str]:
+    """The infrastructure files of a project: Terraform per cloud, Kubernetes manifests."""
+    cloud = answers.get("cloud", "none")
+    if cloud == "none":
+        return set()
+    terraform = "infra/terraform"
+    files = {f"{terraform}/.gitignore"}
+    files |= {
+        f"{terraform}/modules/ml_service/{name}.tf"
+        for name in ("versions", "variables", "main", "identity", "serving", "training", "outputs")
+    }
+    for env in ("staging", "prod"):
+        files |= {
+            f"{terraform}/envs/{env}/{name}"
+            for name in (
+                "versions.tf",
+                "backend.tf",
+                "backend.hcl.example",
+                "main.tf",
+                "variables.tf",
+                "outputs.tf",
+                "terraform.tfvars.example",
+            )
+        }
+    if answers.get("deploy_target") == "kubernetes":
+        files |= {
+            f"deploy/k8s/base/{name}.yaml"
+            for name in (
+                "kustomization",
+                "serviceaccount",
+                "configmap",
+                "deployment",
+                "service",
+                "hpa",
+                "networkpolicy",
+                "cronjob",
+            )
+        }
+        for env in ("staging", "prod"):
+            files |= {
+                f"deploy/k8s/overlays/{env}/{name}.yaml"
+                for name in ("kustomization", "configmap-patch", "deployment-patch", "hpa-patch")
+            }
+    return files
+
+
 def expected_files(answers: dict[str, Any]) -> set[str]:
     """Every file a project with these answers must contain, and nothing else."""
     package = f"src/{answers['package_name']}"
-    return {
+    return infra_files(answers) | {
         ".copier-answers.yml",
         ".gitignore",
         ".pre-commit-config.yaml",
@@ -197,6 +253,15 @@ def test_answers_reach_the_files_that_use_them(
     assert params, "params.yaml parses"
     readme = (project.path / "README.md").read_text(encoding="utf-8")
     assert answers["project_name"] in readme
+    cloud, target = answers.get("cloud", "none"), answers.get("deploy_target")
+    assert ("## Infrastructure and deployment" in readme) == (cloud != "none")
+    assert ("deploy/k8s" in readme) == (target == "kubernetes" and cloud != "none")
+    if cloud == "aws":
+        for env in ("staging", "prod"):
+            example = project.path / f"infra/terraform/envs/{env}/terraform.tfvars.example"
+            text = example.read_text(encoding="utf-8")
+            assert ("create_service = false" in text) == (target == "kubernetes")
+            assert f'/{answers["project_slug"]}"' in text
 
 
 @pytest.fixture(scope="module", params=INSTALLED_CASES)

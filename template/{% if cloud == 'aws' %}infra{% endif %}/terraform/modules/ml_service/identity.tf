@@ -1,0 +1,124 @@
+# CI identity: GitHub Actions authenticates through OIDC federation. The role trusts only
+# workflows of var.github_repository running in the GitHub environment named after
+# var.environment; there is no IAM user and no access key.
+
+locals {
+  github_oidc_url  = "token.actions.githubusercontent.com"
+  github_subject   = "repo:${var.github_repository}:environment:${var.environment}"
+  oidc_provider_id = var.create_github_oidc_provider ? aws_iam_openid_connect_provider.github[0].arn : data.aws_iam_openid_connect_provider.github[0].arn
+}
+
+resource "aws_iam_openid_connect_provider" "github" {
+  count = var.create_github_oidc_provider ? 1 : 0
+
+  url            = "https://${local.github_oidc_url}"
+  client_id_list = ["sts.amazonaws.com"]
+  tags           = local.tags
+}
+
+data "aws_iam_openid_connect_provider" "github" {
+  count = var.create_github_oidc_provider ? 0 : 1
+
+  url = "https://${local.github_oidc_url}"
+}
+
+data "aws_iam_policy_document" "ci_trust" {
+  statement {
+    sid     = "GitHubActionsOIDC"
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+
+    principals {
+      type        = "Federated"
+      identifiers = [local.oidc_provider_id]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "${local.github_oidc_url}:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "${local.github_oidc_url}:sub"
+      values   = [local.github_subject]
+    }
+  }
+}
+
+resource "aws_iam_role" "ci" {
+  name                 = "${local.prefix}-github-ci"
+  description          = "Assumed by GitHub Actions of ${var.github_repository} (environment ${var.environment}) through OIDC"
+  assume_role_policy   = data.aws_iam_policy_document.ci_trust.json
+  max_session_duration = 3600
+  tags                 = local.tags
+}
+
+data "aws_iam_policy_document" "ci" {
+  statement {
+    sid       = "RegistryLogin"
+    actions   = ["ecr:GetAuthorizationToken"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid = "PushImages"
+    actions = [
+      "ecr:BatchCheckLayerAvailability",
+      "ecr:BatchGetImage",
+      "ecr:CompleteLayerUpload",
+      "ecr:DescribeImages",
+      "ecr:GetDownloadUrlForLayer",
+      "ecr:InitiateLayerUpload",
+      "ecr:PutImage",
+      "ecr:UploadLayerPart",
+    ]
+    resources = [aws_ecr_repository.service.arn]
+  }
+
+  statement {
+    sid       = "Artefacts"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:GetBucketLocation"]
+    resources = [aws_s3_bucket.artefacts.arn, "${aws_s3_bucket.artefacts.arn}/*"]
+  }
+
+  statement {
+    sid       = "UseKey"
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.main.arn]
+  }
+
+  statement {
+    sid       = "RunTraining"
+    actions   = ["ecs:RunTask", "ecs:DescribeTasks"]
+    resources = ["${aws_ecs_task_definition.training.arn_without_revision}:*", "arn:${local.partition}:ecs:${local.region}:${local.account_id}:task/${aws_ecs_cluster.main.name}/*"]
+  }
+
+  statement {
+    sid       = "PassTrainingRoles"
+    actions   = ["iam:PassRole"]
+    resources = [aws_iam_role.task_execution.arn, aws_iam_role.training.arn]
+  }
+
+  statement {
+    sid       = "ReadTrainingLogs"
+    actions   = ["logs:GetLogEvents", "logs:FilterLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.training.arn}:*"]
+  }
+
+  dynamic "statement" {
+    for_each = var.create_service ? [1] : []
+
+    content {
+      sid       = "DeployService"
+      actions   = ["apprunner:UpdateService", "apprunner:StartDeployment", "apprunner:DescribeService", "apprunner:ListOperations"]
+      resources = [aws_apprunner_service.service[0].arn]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "ci" {
+  name   = "deploy"
+  role   = aws_iam_role.ci.id
+  policy = data.aws_iam_policy_document.ci.json
+}
