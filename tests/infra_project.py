@@ -1,8 +1,9 @@
 """One generated project with infrastructure, shared by tests/test_infra.py and
 tests/test_k8s.py: generating a project takes tens of seconds on a busy machine, so it is
-generated at most once per session. The answers cover the most files: AWS Terraform with
-the service on Kubernetes (deploy/k8s). tests/test_generated_project.py checks the exact
-file sets of the other answer combinations, `cloud = none` included."""
+generated at most once per session and cloud. AWS is generated with the service on
+Kubernetes (deploy/k8s, the most files), GCP with its managed service (Cloud Run), so both
+deploy targets are covered. tests/test_generated_project.py checks the exact file sets of
+the other answer combinations, `cloud = none` included."""
 
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ import pytest
 
 from tests.conftest import generate
 
-ANSWERS = {"cloud": "aws", "deploy_target": "kubernetes"}
+ANSWERS = {
+    "aws": {"cloud": "aws", "deploy_target": "kubernetes"},
+    "gcp": {"cloud": "gcp", "deploy_target": "managed"},
+}
 _generated: dict[str, Path] = {}
 
 
-def infra_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if "project" not in _generated:
-        root = tmp_path_factory.mktemp("infra-project")
-        _generated["project"] = generate(root / "ml-project", **ANSWERS).path
-    return _generated["project"]
+def infra_project(tmp_path_factory: pytest.TempPathFactory, cloud: str = "aws") -> Path:
+    if cloud not in _generated:
+        root = tmp_path_factory.mktemp(f"infra-project-{cloud}")
+        _generated[cloud] = generate(root / "ml-project", **ANSWERS[cloud]).path
+    return _generated[cloud]

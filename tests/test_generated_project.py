@@ -58,6 +58,7 @@ STATIC_ONLY: dict[str, dict[str, str]] = {
     # Infrastructure answers are separate cases, not multiplied into the matrix:
     # tests/test_infra.py and tests/test_k8s.py validate what they generate.
     "cloud-aws": {"cloud": "aws"},
+    "cloud-gcp-kubernetes": {"cloud": "gcp", "deploy_target": "kubernetes"},
     "cloud-aws-kubernetes-longest-names": {
         "cloud": "aws",
         "deploy_target": "kubernetes",
@@ -256,7 +257,7 @@ def test_answers_reach_the_files_that_use_them(
     cloud, target = answers.get("cloud", "none"), answers.get("deploy_target")
     assert ("## Infrastructure and deployment" in readme) == (cloud != "none")
     assert ("deploy/k8s" in readme) == (target == "kubernetes" and cloud != "none")
-    if cloud == "aws":
+    if cloud != "none":
         for env in ("staging", "prod"):
             example = project.path / f"infra/terraform/envs/{env}/terraform.tfvars.example"
             text = example.read_text(encoding="utf-8")

@@ -31,28 +31,35 @@ from tests.infra_project import infra_project
 
 hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 is not installed (pip install -e .[dev])")
 
-# One representative project per cloud (AWS is the only cloud the template offers yet).
-CLOUDS = ("aws",)
+# One representative project per cloud the template offers.
+CLOUDS = ("aws", "gcp")
+PROVIDERS = {"aws": ("hashicorp/aws", "~> 5.0"), "gcp": ("hashicorp/google", "~> 6.0")}
+BACKENDS = {"aws": "s3", "gcp": "gcs"}
 TERRAFORM_DIRS = ("modules/ml_service", "envs/staging", "envs/prod")
 # The image's local mirror of the hashicorp/aws provider (see docs/infrastructure.md).
 PLUGIN_DIR = Path(os.environ.get("FORGEML_TF_PLUGIN_DIR", "/opt/tf-plugins"))
 AWS_MIRROR = PLUGIN_DIR / "registry.terraform.io" / "hashicorp" / "aws"
 CHECKOV = REPO_ROOT / ".tools" / "checkov" / "bin" / "checkov"
 DOCUMENTED_SKIPS = {
-    "CKV_AWS_109",
-    "CKV_AWS_111",
-    "CKV_AWS_356",
-    "CKV_AWS_144",
-    "CKV_AWS_18",
-    "CKV2_AWS_62",
-    "CKV2_AWS_5",
+    "aws": {
+        "CKV_AWS_109",
+        "CKV_AWS_111",
+        "CKV_AWS_356",
+        "CKV_AWS_144",
+        "CKV_AWS_18",
+        "CKV2_AWS_62",
+        "CKV2_AWS_5",
+    },
+    "gcp": {"CKV_GCP_62", "CKV_GCP_125"},
 }
+# checkov has far fewer GCP checks for these resources than AWS ones.
+MIN_PASSED = {"aws": 100, "gcp": 10}
 SKIP_COMMENT = re.compile(r"#\s*checkov:skip=(CKV\w+)(?::(.*))?")
 
 
 @pytest.fixture(scope="module")
 def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return {"aws": infra_project(tmp_path_factory)}
+    return {cloud: infra_project(tmp_path_factory, cloud) for cloud in CLOUDS}
 
 
 def _terraform_root(project: Path) -> Path:
@@ -138,8 +145,8 @@ def test_versions_pin_terraform_and_the_provider(projects: dict[str, Path], case
         (terraform,) = [block for block in blocks if "required_version" in block]
         assert terraform["required_version"].startswith(">= 1.10"), directory
         (providers,) = terraform["required_providers"]
-        assert providers["aws"]["version"] == "~> 5.0", directory
-        assert providers["aws"]["source"] == "hashicorp/aws", directory
+        ((source, version),) = [(p["source"], p["version"]) for p in providers.values()]
+        assert (source, version) == PROVIDERS[case], directory
 
 
 @pytest.mark.parametrize("case", CLOUDS)
@@ -163,18 +170,20 @@ def test_envs_use_a_remote_state_backend(projects: dict[str, Path], case: str) -
         blocks = _load(_terraform_root(projects[case]) / "envs" / env)
         backends = [b for t in blocks["terraform"] for b in t.get("backend", [])]
         assert len(backends) == 1
-        assert set(backends[0]) == {"s3"}, backends
-        s3 = backends[0]["s3"]
-        assert s3["key"] == f"{env}/terraform.tfstate"
-        assert s3["encrypt"] is True
-        assert s3["use_lockfile"] is True
+        assert set(backends[0]) == {BACKENDS[case]}, backends
+        backend = backends[0][BACKENDS[case]]
+        if case == "aws":
+            assert backend["key"] == f"{env}/terraform.tfstate"
+            assert backend["encrypt"] is True
+            assert backend["use_lockfile"] is True
+        else:
+            assert backend["prefix"] == env
 
 
-@pytest.mark.parametrize("case", CLOUDS)
-def test_artefact_bucket_is_versioned_encrypted_and_private(
-    projects: dict[str, Path], case: str
+def test_aws_artefact_bucket_is_versioned_encrypted_and_private(
+    projects: dict[str, Path],
 ) -> None:
-    blocks = _load(_terraform_root(projects[case]) / "modules" / "ml_service")
+    blocks = _load(_terraform_root(projects["aws"]) / "modules" / "ml_service")
     buckets = _named(blocks, "resource", "aws_s3_bucket")
     assert set(buckets) == {"artefacts"}
     ref = "aws_s3_bucket.artefacts.id"
@@ -211,11 +220,32 @@ def test_artefact_bucket_is_versioned_encrypted_and_private(
     assert registry["encryption_configuration"][0]["encryption_type"] == "KMS"
 
 
-@pytest.mark.parametrize("case", CLOUDS)
-def test_ci_role_trusts_only_this_repository_through_oidc(
-    projects: dict[str, Path], case: str
+def test_gcp_artefact_bucket_is_versioned_encrypted_and_private(
+    projects: dict[str, Path],
 ) -> None:
-    blocks = _load(_terraform_root(projects[case]) / "modules" / "ml_service")
+    blocks = _load(_terraform_root(projects["gcp"]) / "modules" / "ml_service")
+    buckets = _named(blocks, "resource", "google_storage_bucket")
+    assert set(buckets) == {"artefacts"}
+    bucket = buckets["artefacts"]
+    assert bucket["versioning"][0]["enabled"] is True
+    assert "google_kms_crypto_key" in bucket["encryption"][0]["default_kms_key_name"]
+    assert bucket["public_access_prevention"] == "enforced"
+    assert bucket["uniform_bucket_level_access"] is True
+    members = _named(blocks, "resource", "google_storage_bucket_iam_member").values()
+    assert members
+    assert all(m["member"].startswith("serviceAccount:") for m in members), "never allUsers"
+
+    (key,) = _named(blocks, "resource", "google_kms_crypto_key").values()
+    assert key["rotation_period"]
+    (registry,) = _named(blocks, "resource", "google_artifact_registry_repository").values()
+    assert registry["docker_config"][0]["immutable_tags"] is True
+    assert "google_kms_crypto_key" in registry["kms_key_name"]
+
+
+def test_aws_ci_role_trusts_only_this_repository_through_oidc(
+    projects: dict[str, Path],
+) -> None:
+    blocks = _load(_terraform_root(projects["aws"]) / "modules" / "ml_service")
     locals_ = {k: v for entry in blocks["locals"] for k, v in entry.items()}
     assert locals_["github_oidc_url"] == "token.actions.githubusercontent.com"
     assert locals_["github_subject"] == (
@@ -237,10 +267,40 @@ def test_ci_role_trusts_only_this_repository_through_oidc(
     assert "ci_trust" in role["assume_role_policy"]
 
 
+def test_gcp_ci_identity_trusts_only_this_repository_through_oidc(
+    projects: dict[str, Path],
+) -> None:
+    blocks = _load(_terraform_root(projects["gcp"]) / "modules" / "ml_service")
+    locals_ = {k: v for entry in blocks["locals"] for k, v in entry.items()}
+    subject = "repo:${var.github_repository}:environment:${var.environment}"
+    assert locals_["github_subject"] == subject
+
+    (provider,) = _named(blocks, "resource", "google_iam_workload_identity_pool_provider").values()
+    assert provider["oidc"][0]["issuer_uri"] == "https://token.actions.githubusercontent.com"
+    assert provider["attribute_mapping"]["google.subject"] == "assertion.sub"
+    # The provider itself rejects tokens of any other repository or environment.
+    condition = provider["attribute_condition"].replace("\\", "")
+    assert condition == f'assertion.sub == "{subject}"', condition
+
+    bindings = _named(blocks, "resource", "google_service_account_iam_member")
+    binding = bindings["ci_workload_identity"]
+    assert binding["role"] == "roles/iam.workloadIdentityUser"
+    # One subject (principal://), not a whole pool or attribute set (principalSet://).
+    assert binding["member"].startswith("principal://iam.googleapis.com/")
+    assert binding["member"].endswith("/subject/${local.github_subject}")
+    assert "google_service_account.ci.name" in binding["service_account_id"]
+
+
 @pytest.mark.parametrize("case", CLOUDS)
 def test_no_long_lived_keys_anywhere(projects: dict[str, Path], case: str) -> None:
     root = _terraform_root(projects[case])
-    forbidden_resources = {"aws_iam_access_key", "aws_iam_user", "aws_iam_user_policy"}
+    forbidden_resources = {
+        "aws_iam_access_key",
+        "aws_iam_user",
+        "aws_iam_user_policy",
+        "google_service_account_key",
+        "google_storage_hmac_key",
+    }
     forbidden_attributes = re.compile(r'"(access_key|secret_key|token|password)"\s*:')
     for directory in TERRAFORM_DIRS:
         blocks = _load(root / directory)
@@ -251,24 +311,26 @@ def test_no_long_lived_keys_anywhere(projects: dict[str, Path], case: str) -> No
     for path in root.rglob("*"):
         if path.is_file():
             text = path.read_text(encoding="utf-8")
-            assert not re.search(r"AKIA[0-9A-Z]{16}", text), path
+            assert not re.search(r"AKIA[0-9A-Z]{16}|PRIVATE KEY", text), path
 
 
-def test_tfvars_examples_set_only_declared_variables(projects: dict[str, Path]) -> None:
+@pytest.mark.parametrize("case", CLOUDS)
+def test_tfvars_examples_set_only_declared_variables(projects: dict[str, Path], case: str) -> None:
     for env in ("staging", "prod"):
-        directory = _terraform_root(projects["aws"]) / "envs" / env
+        directory = _terraform_root(projects[case]) / "envs" / env
         example = _load_file(directory / "terraform.tfvars.example")
         variables = {k for entry in _load(directory)["variable"] for k in entry}
         assert set(example) <= variables, f"{env}: unknown variables in the example"
         assert example["github_repository"].endswith("/ml-project")
-        # The service runs on Kubernetes in this project: no App Runner service.
-        assert example["create_service"] is False
+        # AWS is generated with the service on Kubernetes: no managed service there.
+        assert example.get("create_service") is (False if case == "aws" else None)
 
 
-def test_checkov_finds_no_failed_check(projects: dict[str, Path]) -> None:
+@pytest.mark.parametrize("case", CLOUDS)
+def test_checkov_finds_no_failed_check(projects: dict[str, Path], case: str) -> None:
     if not CHECKOV.exists():
         pytest.skip(f"checkov venv missing ({CHECKOV}); .ci/run creates it")
-    root = _terraform_root(projects["aws"])
+    root = _terraform_root(projects[case])
     completed = subprocess.run(
         [
             str(CHECKOV),
@@ -290,10 +352,10 @@ def test_checkov_finds_no_failed_check(projects: dict[str, Path]) -> None:
         for c in r["results"]["failed_checks"]
     ]
     assert not failed, failed
-    assert summary["passed"] > 100, summary
+    assert summary["passed"] > MIN_PASSED[case], summary
     # The skips are exactly the ones docs/infrastructure.md explains.
     skipped = {c["check_id"] for r in reports for c in r["results"]["skipped_checks"]}
-    assert skipped == DOCUMENTED_SKIPS, skipped
+    assert skipped == DOCUMENTED_SKIPS[case], skipped
     # Every skip is an inline comment with a real reason.
     for path in root.rglob("*.tf"):
         for match in SKIP_COMMENT.finditer(path.read_text(encoding="utf-8")):
