@@ -59,6 +59,7 @@ STATIC_ONLY: dict[str, dict[str, str]] = {
     # tests/test_infra.py and tests/test_k8s.py validate what they generate.
     "cloud-aws": {"cloud": "aws"},
     "cloud-gcp-kubernetes": {"cloud": "gcp", "deploy_target": "kubernetes"},
+    "cloud-azure": {"cloud": "azure"},
     "cloud-aws-kubernetes-longest-names": {
         "cloud": "aws",
         "deploy_target": "kubernetes",
