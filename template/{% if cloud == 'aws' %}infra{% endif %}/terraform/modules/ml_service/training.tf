@@ -151,6 +151,11 @@ resource "aws_ecs_task_definition" "training" {
   }])
 
   tags = local.tags
+
+  lifecycle {
+    # CT registers revisions with each new image; Terraform keeps the rest of the task.
+    ignore_changes = [container_definitions]
+  }
 }
 
 resource "aws_security_group" "training" {
