@@ -11,7 +11,7 @@ copier's alternative (a `--trust` prompt) does not work unattended on 200 reposi
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -55,9 +55,17 @@ def update(
 
 
 def render(
-    location: TemplateLocation, dest: Path, *, vcs_ref: str, answers: Mapping[str, Any]
+    location: TemplateLocation,
+    dest: Path,
+    *,
+    vcs_ref: str,
+    answers: Mapping[str, Any],
+    exclude: Sequence[str] = (),
 ) -> Worker:
-    """Render release `vcs_ref` with `answers` into `dest`, without running tasks."""
+    """Render release `vcs_ref` with `answers` into `dest`, without running tasks.
+
+    `exclude` adds copier exclusion patterns (.gitignore syntax) to the template's own.
+    """
     from copier import run_copy
 
     with _translated_errors(location), redirected(location):
@@ -71,6 +79,7 @@ def render(
             quiet=True,
             unsafe=True,
             skip_tasks=True,
+            exclude=list(exclude),
         )
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from generator import copier_calls
+from generator.patterns import copier_exclusions, matches
 from generator.project import load_project
 from generator.template_location import locate_template
 
@@ -46,17 +47,28 @@ class DriftResult:
         return bool(self.files)
 
 
-def find_drift(path: Path) -> DriftResult:
+def find_drift(path: Path, only: tuple[str, ...] | None = None) -> DriftResult:
+    """Drift of every template-managed file, or of those matching the patterns `only`
+    (`patterns.py`); then only what those patterns can match is rendered, much faster."""
     project = load_project(path)
     location = locate_template(project.src_path, (project.commit,))
+    exclude = copier_exclusions(only) if only is not None else None
     with tempfile.TemporaryDirectory(prefix="forgeml-diff-") as scratch:
         rendered = Path(scratch) / project.path.name
-        copier_calls.render(location, rendered, vcs_ref=project.commit, answers=project.answers)
+        copier_calls.render(
+            location,
+            rendered,
+            vcs_ref=project.commit,
+            answers=project.answers,
+            exclude=exclude or (),
+        )
         managed = sorted(
             item.relative_to(rendered).as_posix()
             for item in rendered.rglob("*")
             if item.is_file() or item.is_symlink()
         )
+        if only is not None:
+            managed = [relpath for relpath in managed if matches(relpath, only)]
         files = tuple(
             drift
             for relpath in managed

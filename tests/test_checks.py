@@ -14,9 +14,11 @@ import pytest
 
 from generator.check_runner import ProjectReport, check_project, run_checks
 from generator.checks import BY_CODE, CHECKS, FAMILIES
-from generator.checks.context import ReleaseIndex, RepoContext, matches
+from generator.checks.context import ReleaseIndex, RepoContext
 from generator.checks.model import CheckResult
+from generator.drift import find_drift
 from generator.errors import ForgemlError
+from generator.patterns import copier_exclusions, matches
 from generator.policy import Policy
 from tests.template_factory import build_template, clone_project, commit_all, generate_project
 
@@ -240,6 +242,42 @@ def test_fml401_fails_on_edits_deletions_and_modes_of_protected_files(project: P
         (None, None, "legacy.cfg was deleted, but template 1.0.0 manages it"),
         ("scripts/run.sh", None, "executable bit differs from template 1.0.0"),
     ]
+
+
+def test_a_partial_drift_render_finds_what_the_full_one_finds(project: Path) -> None:
+    readme = project / "README.md"
+    readme.write_text(readme.read_text() + "more\n")
+    (project / "scripts" / "lint.sh").write_text("#!/bin/sh\n")
+    (project / "notes.md").unlink()
+    (project / "src" / "demo_project" / "core.py").write_text("# ours\n")
+    patterns = ("README.md", "scripts/*", "src/*/core.py", "notes.md", "*.toml")
+
+    partial = find_drift(project, only=patterns)
+    whole = find_drift(project)
+
+    assert [f.path for f in whole.files if matches(f.path, patterns)] == [
+        "README.md",
+        "notes.md",
+        "scripts/lint.sh",
+        "src/demo_project/core.py",
+    ]
+    assert partial.files == tuple(f for f in whole.files if matches(f.path, patterns))
+    assert partial.checked < whole.checked
+
+
+@pytest.mark.parametrize(
+    ("patterns", "exclude"),
+    [
+        (("LICENSE", "*.cfg"), ["*", "!LICENSE", "!*.cfg"]),
+        (("docs/guide.md",), ["*", "!/docs/guide.md"]),
+        (("src/*/core.py", ".github/workflows/*.yml"), ["*", "!/src/", "!/.github/workflows/"]),
+        (("*/core.py",), None),
+    ],
+)
+def test_copier_renders_a_superset_of_the_protected_files(
+    patterns: tuple[str, ...], exclude: list[str] | None
+) -> None:
+    assert copier_exclusions(patterns) == exclude
 
 
 def test_patterns_match_like_gitignore() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from fnmatch import fnmatchcase
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from generator.create import ANSWERS_FILE
 from generator.drift import DriftResult, find_drift
 from generator.errors import ForgemlError
 from generator.gitops import WorkTree, project_files, work_tree
+from generator.patterns import matches
 from generator.project import GeneratedProject, load_project
 from generator.template_location import locate_template, template_releases
 
@@ -53,6 +54,7 @@ class RepoContext:
     def __init__(self, path: Path, releases: ReleaseIndex | None = None) -> None:
         self.path = path.expanduser().absolute()
         self._releases = releases or ReleaseIndex()
+        self._partial_drift: dict[tuple[str, ...], DriftResult] = {}
 
     @cached_property
     def project(self) -> GeneratedProject:
@@ -106,15 +108,18 @@ class RepoContext:
 
     @cached_property
     def drift(self) -> DriftResult:
+        """Drift of every template-managed file (what `forgeml diff` shows)."""
         return find_drift(self.path)
 
-
-def matches(relpath: str, patterns: tuple[str, ...]) -> bool:
-    """Whether a project-relative path matches any shell pattern, the way .gitignore does:
-    a pattern with a slash is matched against the whole path, one without against the
-    file name at any depth (`*.rej` finds `docs/a.md.rej`)."""
-    name = relpath.rsplit("/", 1)[-1]
-    return any(fnmatchcase(relpath if "/" in p else name, p) for p in patterns)
+    def drift_of(self, patterns: tuple[str, ...]) -> DriftResult:
+        """Drift of the managed files matching `patterns`: a subset of `drift`, rendered
+        alone (far cheaper) unless the whole drift was already computed."""
+        if "drift" not in self.__dict__ and patterns not in self._partial_drift:
+            self._partial_drift[patterns] = find_drift(self.path, only=patterns)
+        if patterns in self._partial_drift:
+            return self._partial_drift[patterns]
+        whole = self.drift
+        return replace(whole, files=tuple(f for f in whole.files if matches(f.path, patterns)))
 
 
 def _walk(root: Path) -> list[str]:

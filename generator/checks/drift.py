@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from generator.checks.context import matches
 from generator.checks.model import Check, Finding
 
 if TYPE_CHECKING:
@@ -20,12 +19,8 @@ _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)", re.MULTILINE)
 def protected_files(context: RepoContext, policy: Policy) -> list[Finding] | None:
     if not policy.protected_files:
         return None
-    drift = context.drift
-    return [
-        _finding(item, drift.version)
-        for item in drift.files
-        if matches(item.path, policy.protected_files)
-    ]
+    drift = context.drift_of(policy.protected_files)
+    return [_finding(item, drift.version) for item in drift.files]
 
 
 def _finding(item: FileDrift, version: str) -> Finding:

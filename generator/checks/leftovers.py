@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from generator.changes import conflict_marker_line
-from generator.checks.context import matches
 from generator.checks.model import Check, Finding
+from generator.patterns import matches
 
 if TYPE_CHECKING:
     from generator.checks.context import RepoContext
