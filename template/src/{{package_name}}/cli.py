@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, ParamSpec
 import typer
 
 from .config import DEFAULT_PARAMS_PATH, Params, load_params
-from .errors import DataSourceError, ExitCode, PipelineError
+from .errors import DataSourceError, ExitCode, ModelNotFoundError, PipelineError, UsageError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -191,6 +191,9 @@ def serve(
     version: VersionOption = None,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    access_log: Annotated[
+        bool, typer.Option(help="Log every request (costs ~10% of the throughput).")
+    ] = False,
 ) -> None:
     """Serve the prediction API (the champion by default)."""
     import uvicorn
@@ -200,7 +203,164 @@ def serve(
     load_params(params_path)  # fail now, not in the loading thread, on a bad file
     # A server's log is all an operator sees: report model loading at INFO.
     logging.getLogger(__package__).setLevel(logging.INFO)
-    uvicorn.run(create_app(registry_loader(params_path, alias, version)), host=host, port=port)
+    uvicorn.run(
+        create_app(registry_loader(params_path, alias, version)),
+        host=host,
+        port=port,
+        access_log=access_log,
+    )
+
+
+@app.command()
+@_reports_failures
+def loadtest(
+    params_path: ParamsOption = DEFAULT_PARAMS_PATH,
+    base_url: Annotated[
+        str, typer.Option(help="Root URL of the running service.")
+    ] = "http://127.0.0.1:8000",
+    duration: Annotated[
+        float | None, typer.Option(help="Seconds to measure [default: params.yaml].")
+    ] = None,
+    max_requests: Annotated[
+        int | None, typer.Option(help="Requests to send at most [default: params.yaml].")
+    ] = None,
+    report: Annotated[Path, typer.Option(help="Where to write the JSON report.")] = Path(
+        "artifacts/loadtest_report.json"
+    ),
+) -> None:
+    """Load-test POST /predict of a running service (exit 1 when a threshold is missed)."""
+    from .loadtest import run_load_test
+
+    config = load_params(params_path).loadtest
+    overrides = {"duration_seconds": duration, "max_requests": max_requests}
+    config = config.model_validate(
+        {**config.model_dump(), **{k: v for k, v in overrides.items() if v is not None}}
+    )
+    typer.echo(
+        f"load test of {base_url}: {config.concurrency} concurrent clients, "
+        f"{config.records_per_request} record(s) per request, for {config.duration_seconds:g} s "
+        f"or {config.max_requests} requests"
+    )
+    result = run_load_test(base_url, config)
+    result.write_json(report)
+    outcomes = ", ".join(f"{name}: {count}" for name, count in sorted(result.outcomes.items()))
+    typer.echo(f"{result.requests} requests in {result.elapsed_s:.1f} s ({outcomes})")
+    latency = result.latency_ms
+    typer.echo(
+        f"latency ms: p50 {latency['p50']:.1f}, p95 {latency['p95']:.1f}, "
+        f"p99 {latency['p99']:.1f}, max {latency['max']:.1f}"
+    )
+    typer.echo("thresholds:")
+    for check in result.checks:
+        typer.echo(f"  {check.describe()}")
+    typer.echo(f"report -> {report}")
+    if not result.passed:
+        _fail("load test missed its thresholds", ExitCode.CHECK_FAILED)
+
+
+@app.command()
+@_reports_failures
+def explain(
+    params_path: ParamsOption = DEFAULT_PARAMS_PATH,
+    record: Annotated[
+        str | None,
+        typer.Option(help="The record: a JSON object of feature values."),
+    ] = None,
+    source: Annotated[
+        Path | None,
+        typer.Option("--input", help="Take the record from this CSV/Parquet file.", dir_okay=False),
+    ] = None,
+    row: Annotated[int, typer.Option(help="Row of --input to explain (0 is the first).")] = 0,
+    alias: AliasOption = None,
+    version: VersionOption = None,
+    log: Annotated[
+        bool, typer.Option(help="Also log the explanation as an artifact of the model's run.")
+    ] = False,
+) -> None:
+    """Explain one prediction: each feature's contribution, as JSON on stdout."""
+    import json
+
+    from .explain import explain_record, local_artifact_path
+    from .registry import load, log_run_dict
+    from .validate import validate_features
+
+    params = load_params(params_path)
+    frame = validate_features(_one_record(record, source, row))
+    model = load(params.mlflow, alias=alias, version=version)
+    explanation = {
+        "model_name": model.name,
+        "model_version": model.version,
+        **explain_record(model.estimator, frame).to_dict(),
+    }
+    if log:
+        path = local_artifact_path()
+        log_run_dict(params.mlflow, model.run_id, explanation, path)
+        explanation["artifact"] = f"runs:/{model.run_id}/{path}"
+    typer.echo(json.dumps(explanation, indent=2))
+
+
+def _one_record(record: str | None, source: Path | None, row: int) -> "pd.DataFrame":
+    import json
+
+    import pandas as pd
+
+    from .ingest import read_table
+
+    if (record is None) == (source is None):
+        raise UsageError("give exactly one of --record and --input")
+    if record is not None:
+        try:
+            values = json.loads(record)
+        except json.JSONDecodeError as error:
+            raise UsageError(f"--record is not valid JSON: {error}") from None
+        if not isinstance(values, dict):
+            raise UsageError("--record must be a JSON object of feature values")
+        return pd.DataFrame([values])
+    assert source is not None
+    table = read_table(source)
+    if not 0 <= row < len(table):
+        raise UsageError(f"{source} has {len(table)} rows; --row {row} is out of range")
+    return table.iloc[[row]].reset_index(drop=True)
+
+
+@app.command("model-card")
+@_reports_failures
+def model_card(
+    params_path: ParamsOption = DEFAULT_PARAMS_PATH,
+    alias: AliasOption = None,
+    version: VersionOption = None,
+    output: Annotated[
+        Path | None, typer.Option(help="Write the card here instead of stdout.", dir_okay=False)
+    ] = None,
+) -> None:
+    """Print the model card (markdown) of a registered version, the champion by default."""
+    from .model_card import CARD_ARTIFACT
+    from .registry import load_run_text, resolve
+
+    params = load_params(params_path)
+    found = resolve(params.mlflow, alias, version)
+    card = load_run_text(params.mlflow, found.run_id or "", CARD_ARTIFACT)
+    if card is None:
+        raise ModelNotFoundError(
+            f"{params.mlflow.model_name!r} version {found.version} has no model card "
+            "(only versions registered by `train` have one)"
+        )
+    tags = found.tags or {}
+    status = [
+        "## Registry status",
+        "",
+        f"- **Aliases now**: {', '.join(sorted(found.aliases)) or 'none'}",
+        f"- **Promotion**: {tags.get('promotion.decision', 'not yet decided')}"
+        + (f" ({tags['promotion.reason']})" if "promotion.reason" in tags else ""),
+        "",
+    ]
+    text = card.rstrip("\n") + "\n\n" + "\n".join(status)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"model card of version {found.version} -> {output}")
 
 
 @app.command()

@@ -67,6 +67,38 @@ class DriftConfig(_Section):
     max_drifted_share: float = Field(ge=0, lt=1)
 
 
+class ExplainConfig(_Section):
+    # Permutation importance on the holdout: each feature is shuffled this many
+    # times and the drop of the promotion metric averaged.
+    permutation_repeats: int = Field(ge=1, le=100)
+    # How many of the most important features the model card lists.
+    top_features: int = Field(ge=1)
+
+
+class LoadTestThresholds(_Section):
+    p95_ms: float = Field(gt=0)
+    p99_ms: float = Field(gt=0)
+    # Successful requests per second over the measured phase.
+    min_throughput_rps: float = Field(ge=0)
+    # Share of requests that failed (not a 200, or no answer in time).
+    max_error_rate: float = Field(ge=0, le=1)
+
+
+class LoadTestConfig(_Section):
+    # Rows to send, cycled; they must meet the feature contract.
+    payload: Path
+    records_per_request: int = Field(ge=1, le=1000)
+    concurrency: int = Field(ge=1, le=1000)
+    # The measured phase ends at whichever limit comes first.
+    duration_seconds: float = Field(gt=0, le=3600)
+    max_requests: int = Field(ge=1)
+    warmup_requests: int = Field(ge=0)
+    request_timeout_seconds: float = Field(gt=0)
+    # How long to wait for /ready before giving up (a fresh deployment loads its model).
+    ready_timeout_seconds: float = Field(ge=0)
+    thresholds: LoadTestThresholds
+
+
 class MlflowConfig(_Section):
     tracking_uri: str
     experiment: str = Field(min_length=1)
@@ -86,6 +118,8 @@ class Params(_Section):
     gates: dict[str, Gate]
     promotion: PromotionConfig
     drift: DriftConfig
+    explain: ExplainConfig
+    loadtest: LoadTestConfig
     mlflow: MlflowConfig
 
     @model_validator(mode="after")

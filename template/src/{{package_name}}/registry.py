@@ -77,11 +77,14 @@ def log_training_run(
     metrics: Mapping[str, float],
     *,
     register: bool,
+    tags: Mapping[str, str] | None = None,
+    artifacts: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> tuple[str, str | None]:
     """Log one training run; register the model when asked.
 
     Returns the run id and the new model version (None when not registered). The
-    training table is logged as the drift reference of the model.
+    training table is logged as the drift reference of the model; ``artifacts`` maps
+    artifact paths to JSON documents to log with it (e.g. explanations).
     """
     configure(params.mlflow)
     X_train, _ = features_and_target(train)
@@ -94,9 +97,13 @@ def log_training_run(
                 "data.path": str(params.data.path or "bundled"),
             }
         )
-        mlflow.set_tags({"data.digest": data_digest(train), "data.train_rows": len(train)})
+        mlflow.set_tags(
+            {"data.digest": data_digest(train), "data.train_rows": len(train), **(tags or {})}
+        )
         mlflow.log_metrics(dict(metrics))
         mlflow.log_dict(params.model_dump(mode="json"), "params.json")
+        for path, document in (artifacts or {}).items():
+            mlflow.log_dict(dict(document), path)
         with tempfile.TemporaryDirectory() as scratch:
             reference = Path(scratch) / Path(REFERENCE_ARTIFACT).name
             train.to_parquet(reference, index=False)
@@ -211,3 +218,24 @@ def tag_version(config: MlflowConfig, version: str, tags: Mapping[str, str]) -> 
     client = MlflowClient()
     for key, value in tags.items():
         client.set_model_version_tag(config.model_name, version, key, value)
+
+
+def log_run_text(config: MlflowConfig, run_id: str, text: str, path: str) -> None:
+    """Add a text artifact to a (finished) run, e.g. the model card of its version."""
+    configure(config)
+    MlflowClient().log_text(run_id, text, path)
+
+
+def log_run_dict(config: MlflowConfig, run_id: str, document: Mapping[str, Any], path: str) -> None:
+    """Add a JSON artifact to a (finished) run."""
+    configure(config)
+    MlflowClient().log_dict(run_id, dict(document), path)
+
+
+def load_run_text(config: MlflowConfig, run_id: str, path: str) -> str | None:
+    """A text artifact of a run, or None when the run has no such artifact."""
+    configure(config)
+    try:
+        return mlflow.artifacts.load_text(f"runs:/{run_id}/{path}")
+    except (MlflowException, OSError):
+        return None

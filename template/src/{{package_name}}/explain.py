@@ -1,0 +1,173 @@
+"""Explain: what the model relies on, overall and for one prediction.
+
+* Global (every training run): permutation importance on the holdout, i.e. how much
+  ``promotion.metric`` gets worse when one feature's values are shuffled. It works for
+  any model, is measured on rows the model has not seen, and is in the unit of the
+  metric models are already judged by.
+* Local (``<cli> explain``): per-feature contributions to one prediction for a pipeline
+  ending in a linear model: coefficient x transformed (standardised) value. The
+  intercept plus the contributions equal the model's raw output exactly: the
+  prediction of a regressor; for a classifier the score of the predicted class (the
+  log-odds against the other class when there are two, the softmax logit when more).
+"""
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.inspection import permutation_importance
+from sklearn.pipeline import Pipeline
+
+from .errors import UsageError
+from .features import features_and_target
+from .metrics import SKLEARN_SCORERS
+from .validate import FEATURE_COLUMNS
+
+GLOBAL_ARTIFACT = "explanations/global_importance.json"
+LOCAL_ARTIFACT_DIR = "explanations/local"
+
+
+def local_artifact_path() -> str:
+    """Where `explain --log` stores an explanation in the model's run: one file per call."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return f"{LOCAL_ARTIFACT_DIR}/{stamp}.json"
+
+
+@dataclass(frozen=True)
+class FeatureImportance:
+    feature: str
+    # Mean and standard deviation, over the repeats, of the metric's drop.
+    mean: float
+    std: float
+
+
+@dataclass(frozen=True)
+class GlobalExplanation:
+    metric: str
+    repeats: int
+    rows: int
+    # Most important first.
+    features: list[FeatureImportance]
+
+    def top(self, count: int) -> list[FeatureImportance]:
+        return self.features[:count]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "GlobalExplanation":
+        return cls(
+            metric=raw["metric"],
+            repeats=raw["repeats"],
+            rows=raw["rows"],
+            features=[FeatureImportance(**feature) for feature in raw["features"]],
+        )
+
+
+def permutation_importances(
+    model: Any, holdout: pd.DataFrame, metric: str, *, repeats: int, seed: int
+) -> GlobalExplanation:
+    """Permutation importance of each feature on labelled holdout rows."""
+    X, y = features_and_target(holdout)
+    result = permutation_importance(
+        model, X, y, scoring=SKLEARN_SCORERS[metric], n_repeats=repeats, random_state=seed
+    )
+    features = [
+        FeatureImportance(feature=name, mean=float(mean), std=float(std))
+        for name, mean, std in zip(
+            FEATURE_COLUMNS, result.importances_mean, result.importances_std, strict=True
+        )
+    ]
+    features.sort(key=lambda importance: importance.mean, reverse=True)
+    return GlobalExplanation(metric=metric, repeats=repeats, rows=len(X), features=features)
+
+
+@dataclass(frozen=True)
+class Contribution:
+    feature: str
+    # The input value, and the value the linear model sees (after scaling).
+    value: float | None
+    transformed: float
+    coefficient: float
+    contribution: float
+
+
+@dataclass(frozen=True)
+class LocalExplanation:
+    prediction: float | int | str
+    # What the contributions add up to, in words and as a number: intercept +
+    # sum(contributions) == output.
+    explained: str
+    intercept: float
+    output: float
+    # Probability of the predicted class; None for a regressor.
+    probability: float | None
+    # Largest absolute contribution first.
+    contributions: list[Contribution]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def explain_record(model: Any, record: pd.DataFrame) -> LocalExplanation:
+    """Per-feature contributions to the prediction for a one-row, contract-valid frame."""
+    if len(record) != 1:
+        raise UsageError(f"explain one record at a time, got {len(record)}")
+    estimator = model[-1] if isinstance(model, Pipeline) else None
+    if estimator is None or not hasattr(estimator, "coef_"):
+        raise UsageError(
+            "per-feature contributions need a pipeline ending in a linear model, got "
+            f"{type(estimator if estimator is not None else model).__name__}; "
+            "use the global permutation importance logged with each run instead"
+        )
+    preprocess = model[:-1]
+    transformed = np.asarray(preprocess.transform(record), dtype=float)[0]
+    names = [str(name) for name in preprocess.get_feature_names_out()]
+    coefficients = np.atleast_2d(estimator.coef_)
+    intercepts = np.atleast_1d(estimator.intercept_)
+    predicted = model.predict(record)[0]
+    probability = None
+    if hasattr(estimator, "predict_proba"):
+        # The model's own raw scores, to check the sum against: one per class, or a
+        # single one (the log-odds of classes[1]) for two classes.
+        scores = np.ravel(estimator.decision_function(transformed[None, :]))
+        classes = list(estimator.classes_)
+        position = classes.index(predicted)
+        probability = float(model.predict_proba(record)[0][position])
+        if coefficients.shape[0] == 1:
+            # Negated, the log-odds of classes[1] are those of classes[0]: explain the
+            # predicted class's side.
+            sign = 1.0 if position == 1 else -1.0
+            weights, intercept = sign * coefficients[0], sign * intercepts[0]
+            raw = sign * scores[0]
+            explained = f"log-odds of class {predicted} against class {classes[1 - position]}"
+        else:
+            weights, intercept, raw = coefficients[position], intercepts[position], scores[position]
+            explained = f"softmax logit of class {predicted}"
+    else:
+        weights, intercept = coefficients[0], intercepts[0]
+        raw = np.ravel(estimator.predict(transformed[None, :]))[0]
+        explained = "prediction"
+    values = record.iloc[0]
+    contributions = [
+        Contribution(
+            feature=name,
+            value=float(values[name]) if name in values.index else None,
+            transformed=float(z),
+            coefficient=float(weight),
+            contribution=float(weight * z),
+        )
+        for name, z, weight in zip(names, transformed, weights, strict=True)
+    ]
+    contributions.sort(key=lambda item: abs(item.contribution), reverse=True)
+    return LocalExplanation(
+        prediction=predicted.item() if isinstance(predicted, np.generic) else predicted,
+        explained=explained,
+        intercept=float(intercept),
+        output=float(raw),
+        probability=probability,
+        contributions=contributions,
+    )
