@@ -22,7 +22,9 @@ def run_git(repo: Path, *args: str) -> str:
     )
     if completed.returncode != 0:
         detail = (completed.stderr or completed.stdout).strip().splitlines()
-        reason = detail[-1] if detail else f"exit code {completed.returncode}"
+        # git's first `fatal:`/`error:` line names the problem; later lines are hints.
+        errors = [line for line in detail if line.startswith(("fatal:", "error:"))]
+        reason = (errors or detail or [f"exit code {completed.returncode}"])[0]
         raise ForgemlError(f"git {_subcommand(args)} failed in {repo}: {reason}")
     return completed.stdout
 

@@ -67,6 +67,7 @@ def test_defaults_generate_a_committed_project_and_print_next_steps(tmp_path: Pa
         ("author_email=not-an-email", "author_email"),
         ("author_name=  ", "author_name"),
         ("license=GPL", "license"),
+        ("copyright_year=26", "copyright_year"),
         ("ml_task=clustering", "ml_task"),
         ("python_version=2.7", "python_version"),
     ],
