@@ -6,8 +6,10 @@ a result or raises ForgemlError, which becomes one line on stderr and an exit co
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -231,6 +233,132 @@ def check(
         render = {"json": json_report, "sarif": sarif_report, "markdown": markdown_report}
         typer.echo(render[output_format](report), nl=False)
     raise typer.Exit(report.exit_code)
+
+
+fleet_app = typer.Typer(
+    name="fleet",
+    help=(
+        "Status, check or update many generated projects (local clones) in parallel.\n\n"
+        "ROOT is a repository, a directory of repositories, or a file listing paths."
+    ),
+    no_args_is_help=True,
+)
+app.add_typer(fleet_app)
+
+RootsArgument = Annotated[
+    list[Path],
+    typer.Argument(
+        metavar="ROOT...", help="Repositories, directories of them, or files listing paths."
+    ),
+]
+JobsOption = Annotated[
+    int | None,
+    typer.Option("--jobs", "-j", metavar="N", help="Parallel workers (default: CPU count)."),
+]
+FleetPolicyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--policy", metavar="FILE", help="Policy for every repository (default: each its own)."
+    ),
+]
+FleetFormatOption = Annotated[
+    str, typer.Option("--format", metavar="text|json", help="Report format.")
+]
+
+
+@fleet_app.command("status")
+def fleet_status(
+    roots: RootsArgument,
+    jobs: JobsOption = None,
+    policy: FleetPolicyOption = None,
+    output_format: FleetFormatOption = "text",
+) -> None:
+    """Template release, releases behind, policy violations and drift, per repository.
+
+    Exit 0 when every repository is current, conforming and without drift, else 1.
+    """
+    _fleet("status", roots, jobs, policy, output_format)
+
+
+@fleet_app.command("check")
+def fleet_check(
+    roots: RootsArgument,
+    jobs: JobsOption = None,
+    policy: FleetPolicyOption = None,
+    output_format: FleetFormatOption = "text",
+) -> None:
+    """`forgeml check` every repository. Exit 0 when all conform, else 1."""
+    _fleet("check", roots, jobs, policy, output_format)
+
+
+@fleet_app.command("update")
+def fleet_update(
+    roots: RootsArgument,
+    jobs: JobsOption = None,
+    output_format: FleetFormatOption = "text",
+) -> None:
+    """Update every repository to the latest release, on a new branch each.
+
+    The update is committed on `forgeml/update-<version>`; the checked-out branch is
+    never touched. Exit 0 when every update applied cleanly (or none was needed), 1 when
+    some have conflicts or failed.
+    """
+    _fleet("update", roots, jobs, None, output_format)
+
+
+def _fleet(
+    operation: Literal["status", "check", "update"],
+    roots: list[Path],
+    jobs: int | None,
+    policy: Path | None,
+    output_format: str,
+) -> None:
+    from generator.fleet import default_jobs, discover, run_fleet
+    from generator.fleet_report import fleet_json, fleet_text
+    from generator.policy import load_policy
+
+    try:
+        _check_format(output_format)
+        repositories = discover(roots)
+        loaded = load_policy(policy) if policy is not None else None
+        with _progress(len(repositories), f"fleet {operation}") as on_result:
+            report = run_fleet(
+                operation,
+                repositories,
+                jobs=jobs if jobs is not None else default_jobs(),
+                policy=loaded,
+                on_result=on_result,
+            )
+    except ForgemlError as error:
+        _fail(error)
+    except KeyboardInterrupt:
+        err.print("forgeml: interrupted", markup=False, highlight=False)
+        raise typer.Exit(130) from None
+    if output_format == "json":
+        typer.echo(fleet_json(report), nl=False)
+    else:
+        out.print(fleet_text(report))
+    raise typer.Exit(report.exit_code)
+
+
+@contextmanager
+def _progress(total: int, description: str) -> Iterator[Callable[[Any], None] | None]:
+    """A progress bar on standard error when it is a terminal; nothing in CI logs."""
+    if not err.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress(
+        "{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda _result: progress.advance(task)
 
 
 def _check_format(output_format: str, formats: tuple[str, ...] = OUTPUT_FORMATS) -> None:

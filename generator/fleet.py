@@ -1,0 +1,170 @@
+"""`forgeml fleet`: status, check or update many local clones, in parallel.
+
+Repositories are found from ROOT arguments: a directory that is a repository itself,
+a directory of repositories (its subdirectories holding `.git` or an answers file), or
+a text file listing paths, one a line.
+
+Parallelism uses worker processes, not threads: copier changes the working directory
+of the whole process (plumbum's `local.cwd` calls `os.chdir`) while it renders and
+updates, and forgeml's release-cache redirection sets process-wide environment
+variables, so two updates in threads of one process would run git in each other's
+directories. Workers are started with "spawn": forking a process whose other threads
+(a progress bar's refresher) may hold locks can deadlock the child.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.checks.context import ReleaseIndex
+from generator.create import ANSWERS_FILE
+from generator.errors import EXIT_OK, ForgemlError
+from generator.fleet_ops import Operation, RepoResult, exit_code, failed, run_one
+from generator.policy import Policy
+
+ProgressCallback = Callable[[RepoResult], None]
+
+
+@dataclass(frozen=True)
+class FleetReport:
+    operation: Operation
+    # In the order the repositories were given, whatever order they finished in.
+    results: tuple[RepoResult, ...]
+
+    @property
+    def exit_code(self) -> int:
+        return max((exit_code(result) for result in self.results), default=EXIT_OK)
+
+
+def default_jobs() -> int:
+    return max(os.cpu_count() or 1, 1)
+
+
+def discover(roots: Sequence[Path]) -> list[Path]:
+    """The repositories named by `roots`, each once, in the order given."""
+    found: list[Path] = []
+    for given in roots:
+        root = Path(os.path.normpath(given.expanduser().absolute()))
+        if root.is_file():
+            found.extend(_listed(root))
+        elif root.is_dir():
+            if _is_repository(root):
+                found.append(root)
+            else:
+                found.extend(
+                    child
+                    for child in sorted(root.iterdir())
+                    if child.is_dir() and not child.name.startswith(".") and _is_repository(child)
+                )
+        else:
+            raise ForgemlError(f"{root} does not exist (give directories or files listing paths)")
+    repositories = list(dict.fromkeys(found))
+    if not repositories:
+        shown = ", ".join(str(root) for root in roots)
+        raise ForgemlError(f"no repositories found in {shown}")
+    return repositories
+
+
+def _is_repository(directory: Path) -> bool:
+    return (directory / ".git").exists() or (directory / ANSWERS_FILE).is_file()
+
+
+def _listed(listing: Path) -> list[Path]:
+    """Paths in a listing file; relative ones are relative to the file's directory.
+
+    A listed path that does not exist is kept: it is reported as that repository's
+    failure rather than silently dropped.
+    """
+    try:
+        lines = listing.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ForgemlError(f"cannot read the list of repositories {listing}: {error}") from None
+    paths: list[Path] = []
+    for line in lines:
+        entry = line.strip()
+        if not entry or entry.startswith("#"):
+            continue
+        path = Path(entry).expanduser()
+        paths.append(Path(os.path.normpath(path if path.is_absolute() else listing.parent / path)))
+    return paths
+
+
+def run_fleet(
+    operation: Operation,
+    repositories: Sequence[Path],
+    *,
+    jobs: int,
+    policy: Policy | None = None,
+    on_result: ProgressCallback | None = None,
+) -> FleetReport:
+    """Run `operation` on every repository; one failing never stops the others."""
+    if jobs < 1:
+        raise ForgemlError("--jobs must be at least 1")
+    if jobs == 1 or len(repositories) == 1:
+        results = _in_process(operation, repositories, policy, on_result)
+    else:
+        results = _in_workers(
+            operation, repositories, min(jobs, len(repositories)), policy, on_result
+        )
+    return FleetReport(operation, tuple(results[path] for path in repositories))
+
+
+def _in_process(
+    operation: Operation,
+    repositories: Sequence[Path],
+    policy: Policy | None,
+    on_result: ProgressCallback | None,
+) -> dict[Path, RepoResult]:
+    releases = ReleaseIndex()
+    results: dict[Path, RepoResult] = {}
+    for path in repositories:
+        results[path] = run_one(operation, path, policy, releases)
+        if on_result is not None:
+            on_result(results[path])
+    return results
+
+
+# Each worker process lists a template's releases once for all its repositories.
+_worker_releases: ReleaseIndex | None = None
+
+
+def _start_worker() -> None:
+    global _worker_releases  # noqa: PLW0603  (one per worker process, by design)
+    _worker_releases = ReleaseIndex()
+
+
+def _run_in_worker(operation: Operation, path: Path, policy: Policy | None) -> RepoResult:
+    return run_one(operation, path, policy, _worker_releases or ReleaseIndex())
+
+
+def _in_workers(
+    operation: Operation,
+    repositories: Sequence[Path],
+    jobs: int,
+    policy: Policy | None,
+    on_result: ProgressCallback | None,
+) -> dict[Path, RepoResult]:
+    results: dict[Path, RepoResult] = {}
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker) as pool:
+        futures: dict[Future[RepoResult], Path] = {
+            pool.submit(_run_in_worker, operation, path, policy): path for path in repositories
+        }
+        try:
+            for future in as_completed(futures):
+                path = futures[future]
+                try:
+                    results[path] = future.result()
+                except Exception as error:  # the worker died (killed, out of memory)
+                    results[path] = failed(operation, path, f"worker failed: {error!r}")
+                if on_result is not None:
+                    on_result(results[path])
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    return results
