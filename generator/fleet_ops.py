@@ -94,7 +94,6 @@ def repo_check(path: Path, policy: Policy | None, releases: ReleaseIndex) -> Rep
 
 def repo_status(path: Path, policy: Policy | None, releases: ReleaseIndex) -> RepoStatus:
     context = project_context(path, releases)
-    report = run_checks(context, policy or find_policy(context.path))
     errors: list[str] = []
     version = latest_release = behind = drifted = None
     try:
@@ -106,10 +105,11 @@ def repo_status(path: Path, policy: Policy | None, releases: ReleaseIndex) -> Re
         errors.append(error.message)
     if version is not None:
         try:
-            # The same rendering a drift check of the policy used, if it ran.
+            # Every managed file, rendered once: the policy's drift check below reuses it.
             drifted = tuple(item.path for item in context.drift.files)
         except ForgemlError as error:
             errors.append(f"drift unknown: {error.message}")
+    report = run_checks(context, policy or find_policy(context.path))
     return RepoStatus(
         path=context.path,
         version=version,

@@ -283,6 +283,29 @@ def test_one_crashing_repository_does_not_stop_the_others(
     assert report.exit_code == 1
 
 
+def test_status_renders_the_template_once_per_repository(
+    fleet: Fleet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import generator.checks.context as context_module
+
+    renders: list[object] = []
+    real = context_module.find_drift
+
+    def counting(path: Path, only: tuple[str, ...] | None = None) -> Any:
+        renders.append(only)
+        return real(path, only=only)
+
+    monkeypatch.setattr(context_module, "find_drift", counting)
+    (status,) = run_fleet(
+        "status", [fleet.path(fleet.drifted[0])], jobs=1, policy=parse_policy(POLICY, "p")
+    ).results
+
+    assert renders == [None], "the drift check reuses the full rendering"
+    assert isinstance(status, fleet_ops.RepoStatus)
+    assert status.violations == ("FML401",)
+    assert status.drifted == ("README.md",)
+
+
 def test_text_summary(fleet: Fleet) -> None:
     paths = [fleet.path(name) for name in (*fleet.at_2[:2], fleet.broken)]
     listing = fleet.root.parent / "some.txt"
