@@ -9,13 +9,17 @@ of the whole process (plumbum's `local.cwd` calls `os.chdir`) while it renders a
 updates, and forgeml's release-cache redirection sets process-wide environment
 variables, so two updates in threads of one process would run git in each other's
 directories. Workers are started with "spawn": forking a process whose other threads
-(a progress bar's refresher) may hold locks can deadlock the child.
+(a progress bar's refresher) may hold locks can deadlock the child. Each worker gets
+its own copier mirror cache: copier refreshes its shared mirrors of remote templates
+without locking, and concurrent processes then break each other's clones.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -26,6 +30,7 @@ from generator.create import ANSWERS_FILE
 from generator.errors import EXIT_OK, ForgemlError
 from generator.fleet_ops import Operation, RepoResult, exit_code, failed, run_one
 from generator.policy import Policy
+from generator.template_location import use_private_mirrors
 
 ProgressCallback = Callable[[RepoResult], None]
 
@@ -133,9 +138,11 @@ def _in_process(
 _worker_releases: ReleaseIndex | None = None
 
 
-def _start_worker() -> None:
+def _start_worker(mirrors: Path) -> None:
     global _worker_releases  # noqa: PLW0603  (one per worker process, by design)
     _worker_releases = ReleaseIndex()
+    # copier's shared mirror cache of remote templates is not safe across processes.
+    use_private_mirrors(Path(tempfile.mkdtemp(prefix="worker-", dir=mirrors)))
 
 
 def _run_in_worker(operation: Operation, path: Path, policy: Policy | None) -> RepoResult:
@@ -151,20 +158,37 @@ def _in_workers(
 ) -> dict[Path, RepoResult]:
     results: dict[Path, RepoResult] = {}
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker) as pool:
-        futures: dict[Future[RepoResult], Path] = {
-            pool.submit(_run_in_worker, operation, path, policy): path for path in repositories
-        }
-        try:
-            for future in as_completed(futures):
-                path = futures[future]
-                try:
-                    results[path] = future.result()
-                except Exception as error:  # the worker died (killed, out of memory)
-                    results[path] = failed(operation, path, f"worker failed: {error!r}")
-                if on_result is not None:
-                    on_result(results[path])
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    mirrors = Path(tempfile.mkdtemp(prefix="forgeml-fleet-mirrors-"))
+    try:
+        with ProcessPoolExecutor(
+            jobs, mp_context=context, initializer=_start_worker, initargs=(mirrors,)
+        ) as pool:
+            _collect(pool, operation, repositories, policy, on_result, results)
+    finally:
+        shutil.rmtree(mirrors, ignore_errors=True)
     return results
+
+
+def _collect(
+    pool: ProcessPoolExecutor,
+    operation: Operation,
+    repositories: Sequence[Path],
+    policy: Policy | None,
+    on_result: ProgressCallback | None,
+    results: dict[Path, RepoResult],
+) -> None:
+    futures: dict[Future[RepoResult], Path] = {
+        pool.submit(_run_in_worker, operation, path, policy): path for path in repositories
+    }
+    try:
+        for future in as_completed(futures):
+            path = futures[future]
+            try:
+                results[path] = future.result()
+            except Exception as error:  # the worker died (killed, out of memory)
+                results[path] = failed(operation, path, f"worker failed: {error!r}")
+            if on_result is not None:
+                on_result(results[path])
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise

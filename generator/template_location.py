@@ -123,6 +123,24 @@ def template_releases(location: TemplateLocation) -> list[str]:
         raise ForgemlError(location.explain(error.message)) from error
 
 
+# Where copier keeps its mirrors of remote templates in this process, when a caller
+# needs them private (see `use_private_mirrors`).
+_private_mirrors: Path | None = None
+
+
+def use_private_mirrors(directory: Path) -> None:
+    """Give this process its own copier mirror cache, in `directory`.
+
+    copier (9.19) keeps one mirror per remote template, shared by every process, and
+    refreshes it (`git remote update`, `git worktree prune`) without locking, so
+    concurrent processes updating projects of the same remote template break each
+    other's clones. `forgeml fleet` calls this in each worker process.
+    """
+    global _private_mirrors  # noqa: PLW0603  (a per-process setting, by design)
+    _private_mirrors = directory
+    os.environ["COPIER_CACHE_DIR"] = str(directory)
+
+
 @contextmanager
 def redirected(location: TemplateLocation) -> Iterator[None]:
     """Make the git processes copier runs read `location.local_repo` for the recorded URL.
@@ -142,7 +160,7 @@ def redirected(location: TemplateLocation) -> Iterator[None]:
         "GIT_CONFIG_COUNT": str(count + 1),
         f"GIT_CONFIG_KEY_{count}": f"url.{location.local_repo}.insteadOf",
         f"GIT_CONFIG_VALUE_{count}": location.recorded,
-        "COPIER_CACHE_DIR": str(cache_root() / "copier-mirrors"),
+        "COPIER_CACHE_DIR": str(_private_mirrors or cache_root() / "copier-mirrors"),
     }
     saved = {key: os.environ.get(key) for key in overrides}
     os.environ.update(overrides)

@@ -262,6 +262,32 @@ def test_update_branches_every_repository_behind_and_touches_no_checked_out_bran
     assert code == 1  # the broken repository still fails
 
 
+def test_workers_do_not_share_copier_mirrors_of_a_remote_template(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """copier refreshes a shared mirror without locking: concurrent workers broke each
+    other's clones ("did not send all necessary objects") until each got its own."""
+    shared = tmp_path / "copier-cache"
+    monkeypatch.setenv("COPIER_CACHE_DIR", str(shared))
+    template = build_template(tmp_path / "template")
+    origin = generate_project(template, tmp_path / "origin")
+    answers = origin / ".copier-answers.yml"
+    text = answers.read_text()
+    recorded = next(line for line in text.splitlines() if line.startswith("_src_path:"))
+    answers.write_text(text.replace(recorded, f"_src_path: git+file://{template}"))
+    commit_all(origin, "record the template as a remote URL")
+    repos = [clone_project(origin, tmp_path / "repos" / f"r{n}") for n in range(6)]
+
+    report = run_fleet("update", repos, jobs=3)
+
+    outcomes = [
+        r.result.outcome if isinstance(r, fleet_ops.RepoUpdate) and r.result else r
+        for r in report.results
+    ]
+    assert outcomes == ["updated"] * 6
+    assert not shared.exists() or not any(shared.iterdir()), "a worker used the shared cache"
+
+
 def test_one_crashing_repository_does_not_stop_the_others(
     fleet: Fleet, monkeypatch: pytest.MonkeyPatch
 ) -> None:
