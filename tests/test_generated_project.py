@@ -82,8 +82,9 @@ MATRIX: dict[str, dict[str, str]] = {
 }
 ALL_CASES = {**REPRESENTATIVE, **STATIC_ONLY, **MATRIX}
 
-# Jinja expressions, statements and comments; f-string braces like `{width}}` are fine.
-JINJA_SYNTAX = re.compile(r"\{\{-?\s*[\w(\"']|\{%|%\}|\{#")
+# Jinja expressions, statements and comments; f-string braces like `{width}}` and
+# GitHub Actions expressions `${{ github.ref }}` (in .github/) are fine.
+JINJA_SYNTAX = re.compile(r"(?<!\$)\{\{-?\s*[\w(\"']|\{%|%\}|\{#")
 
 INSTALLED_CASES = [pytest.param(name, id=name) for name in REPRESENTATIVE] + [
     pytest.param(name, id=name, marks=pytest.mark.slow) for name in MATRIX
@@ -150,6 +151,23 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         "forgeml-policy.toml",
         "params.yaml",
         "pyproject.toml",
+        # CI/CT/CD: workflows, their local actions, images and the scripts they run.
+        ".dockerignore",
+        ".github/actions/cloud-auth/action.yml",
+        ".github/actions/registry-login/action.yml",
+        ".github/dependabot.yml",
+        ".github/workflows/cd.yml",
+        ".github/workflows/ci.yml",
+        ".github/workflows/ct.yml",
+        ".github/workflows/monitor.yml",
+        ".github/workflows/template-update.yml",
+        ".hadolint.yaml",
+        "Dockerfile",
+        "scripts/ct.sh",
+        "scripts/deploy.sh",
+        "scripts/model_version.py",
+        "scripts/monitor.sh",
+        "scripts/template-update.sh",
         f"{package}/__init__.py",
         f"{package}/__main__.py",
         f"{package}/cli.py",
