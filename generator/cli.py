@@ -87,6 +87,16 @@ def new(
         err.print("forgeml: interrupted; nothing was written")
         raise typer.Exit(130) from None
 
+    if project.template_dirty:
+        err.print(
+            f"forgeml: warning: the template {project.template_src} has uncommitted changes; "
+            "they were rendered, but the recorded _commit exists only in a temporary clone, "
+            "so `forgeml update` and `forgeml diff` cannot replay it: commit the template "
+            "first for a project you keep",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     version = project.template_version or "unversioned"
     out.print(
         f"[green]Created[/green] {project.path} ({project.file_count} files, "

@@ -39,6 +39,9 @@ class NewProject:
     template_version: str | None
     file_count: int
     committed: bool
+    # The template was a git work tree with uncommitted changes: copier rendered them
+    # from a temporary commit, so `_commit` names a revision that exists nowhere else.
+    template_dirty: bool = False
 
 
 def create_project(
@@ -56,7 +59,7 @@ def create_project(
     source = resolve_template(template, vcs_ref, __version__)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.forgeml-", dir=_existing_ancestor(dest)))
     try:
-        answers = _render(source, staging, data, defaults)
+        answers, template_dirty = _render(source, staging, data, defaults)
         committed = False
         if git and git_available():
             init_repository(staging)
@@ -82,6 +85,7 @@ def create_project(
         template_version=answers.get("_commit"),
         file_count=file_count,
         committed=committed,
+        template_dirty=template_dirty,
     )
 
 
@@ -104,15 +108,15 @@ def _existing_ancestor(path: Path) -> Path:
 
 def _render(
     source: TemplateSource, staging: Path, data: Mapping[str, Any], defaults: bool
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], bool]:
     # Imported here: copier is the slowest import and `--help`/`--version` do not need it.
     from copier import run_copy
     from copier.errors import CopierError, DirtyLocalWarning
 
     try:
-        with warnings.catch_warnings():
-            # Rendering a developer's work tree is intended; the warning is noise there.
-            warnings.simplefilter("ignore", DirtyLocalWarning)
+        with warnings.catch_warnings(record=True) as caught:
+            # Reported by the CLI in forgeml's words, with what it means for updates.
+            warnings.simplefilter("always", DirtyLocalWarning)
             worker = run_copy(
                 source.src,
                 staging,
@@ -129,6 +133,14 @@ def _render(
     except CopierError as error:
         raise ForgemlError(f"copier: {' '.join(str(error).split())}") from error
 
+    template_dirty = False
+    for warning in caught:
+        if issubclass(warning.category, DirtyLocalWarning):
+            template_dirty = True
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
     questions = worker.template.questions_data
     check_known_questions(data, questions)
     answers_path = staging / ANSWERS_FILE
@@ -143,7 +155,7 @@ def _render(
     if source.recorded_src is not None:
         _record_source(answers_path, source.recorded_src)
         answers["_src_path"] = source.recorded_src
-    return answers
+    return answers, template_dirty
 
 
 def _record_source(answers_path: Path, src: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -160,3 +162,32 @@ def test_no_git_option_skips_the_repository(tmp_path: Path) -> None:
     code, output = run_new(dest, "--defaults", "--no-git")
     assert code == 0, output
     assert not (dest / ".git").exists()
+
+
+def _template_repo(path: Path) -> Path:
+    path.mkdir()
+    shutil.copy2(REPO_ROOT / "copier.yml", path / "copier.yml")
+    shutil.copytree(REPO_ROOT / "template", path / "template")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], cwd=path, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=path, check=True)
+    subprocess.run([*git, "commit", "-qm", "template"], cwd=path, check=True)
+    return path
+
+
+def test_uncommitted_template_changes_are_rendered_with_a_warning(tmp_path: Path) -> None:
+    template = _template_repo(tmp_path / "tpl")
+    clean = runner.invoke(
+        app, ["new", str(tmp_path / "a"), "--template", str(template), "--defaults"]
+    )
+    assert clean.exit_code == 0, clean.output
+    assert "uncommitted changes" not in clean.output
+
+    (template / "template" / "NOTES.md").write_text("not committed yet\n")
+    dirty = runner.invoke(
+        app, ["new", str(tmp_path / "b"), "--template", str(template), "--defaults"]
+    )
+    assert dirty.exit_code == 0, dirty.output
+    assert "forgeml: warning:" in dirty.output
+    assert "uncommitted changes" in dirty.output
+    assert (tmp_path / "b" / "NOTES.md").is_file()
