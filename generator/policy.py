@@ -45,7 +45,9 @@ class Policy:
 class PolicyError(ForgemlError):
     """An invalid policy file; the message names the file, the line and the key."""
 
-    def __init__(self, source: str, problem: str, key: str | None = None, line: int | None = None):
+    def __init__(
+        self, source: str, problem: str, key: str | None = None, line: int | None = None
+    ) -> None:
         where = source if line is None else f"{source}, line {line}"
         super().__init__(f"invalid policy {where}: {f'{key}: ' if key else ''}{problem}")
         self.key = key
