@@ -131,8 +131,8 @@ def explain_record(model: Any, record: pd.DataFrame) -> LocalExplanation:
     predicted = model.predict(record)[0]
     probability = None
     if hasattr(estimator, "predict_proba"):
-        # The model's own raw scores, to check the sum against: one per class, or a
-        # single one (the log-odds of classes[1]) for two classes.
+        # The model's own raw scores, which intercept + contributions reproduce: one
+        # per class, or a single one (the log-odds of classes[1]) for two classes.
         scores = np.ravel(estimator.decision_function(transformed[None, :]))
         classes = list(estimator.classes_)
         position = classes.index(predicted)
