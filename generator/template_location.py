@@ -26,18 +26,6 @@ from generator.errors import ForgemlError
 from generator.releases import latest, release_tags
 from generator.template_cache import cache_root, ensure_release
 
-_REMOTE_PREFIXES = (
-    "gh:",
-    "gl:",
-    "git@",
-    "git+",
-    "git://",
-    "file://",
-    "http://",
-    "https://",
-    "ssh://",
-)
-
 
 @dataclass(frozen=True)
 class TemplateLocation:
@@ -102,7 +90,7 @@ def _cache_installed_release() -> None:
 
 
 def _check_local_source(src: str) -> None:
-    if src.startswith(_REMOTE_PREFIXES) or src.endswith(".git"):
+    if template_source.is_remote(src):
         return
     if not Path(src).expanduser().exists():
         raise ForgemlError(

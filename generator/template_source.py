@@ -27,7 +27,22 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 PACKAGED_TEMPLATE = PACKAGE_DIR / "_template"
 CHECKOUT_ROOT = PACKAGE_DIR.parent
 
-_REMOTE_PREFIXES = ("gh:", "gl:", "git@", "git+", "http://", "https://", "ssh://", "file://")
+_REMOTE_PREFIXES = (
+    "gh:",
+    "gl:",
+    "git@",
+    "git+",
+    "git://",
+    "file://",
+    "http://",
+    "https://",
+    "ssh://",
+)
+
+
+def is_remote(src: str) -> bool:
+    """Whether copier would treat `src` as a git URL rather than a local directory."""
+    return src.startswith(_REMOTE_PREFIXES) or src.endswith(".git")
 
 
 @dataclass(frozen=True)
@@ -52,7 +67,7 @@ def resolve_template(
 
 
 def _checked_template_argument(template: str) -> str:
-    if template.startswith(_REMOTE_PREFIXES) or template.endswith(".git"):
+    if is_remote(template):
         return template
     path = Path(template).expanduser()
     if not path.is_dir():
