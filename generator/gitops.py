@@ -206,26 +206,18 @@ def ls_remote_tags(source: str) -> list[str]:
 
 def current_branch(repo: Path) -> str | None:
     """The branch checked out in `repo`, None when HEAD is detached."""
-    probe = subprocess.run(
-        ["git", *_READ_ONLY, "symbolic-ref", "--quiet", "--short", "HEAD"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if probe.returncode != 0:
-        return None
-    return probe.stdout.strip() or None
+    return _read_optional(repo, "symbolic-ref", "--quiet", "--short", "HEAD")
 
 
 def resolve_commit(repo: Path, ref: str) -> str | None:
     """The commit `ref` names in `repo`, None when it names none."""
+    return _read_optional(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+
+
+def _read_optional(repo: Path, *args: str) -> str | None:
+    """A read-only git query whose failure means "no such thing", not an error."""
     probe = subprocess.run(
-        ["git", *_READ_ONLY, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
+        ["git", *_READ_ONLY, *args], cwd=repo, capture_output=True, text=True, check=False
     )
     if probe.returncode != 0:
         return None
