@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.conftest import REPO_ROOT
 from tests.infra_project import infra_project
@@ -283,14 +284,12 @@ def test_azure_ci_identity_trusts_only_this_repository_through_oidc(
     projects: dict[str, Path],
 ) -> None:
     blocks = _load(_terraform_root(projects["azure"]) / "modules" / "ml_service")
-    locals_ = {k: v for entry in blocks["locals"] for k, v in entry.items()}
-    assert locals_["github_subject"] == (
-        "repo:${var.github_repository}:environment:${var.environment}"
-    )
     (credential,) = _named(blocks, "resource", "azurerm_federated_identity_credential").values()
     assert credential["issuer"] == "https://token.actions.githubusercontent.com"
     assert credential["audience"] == ["api://AzureADTokenExchange"]
-    assert credential["subject"] == "${local.github_subject}"
+    # One credential per subject: Entra ID matches subjects exactly, no wildcards.
+    assert credential["for_each"] == "${local.github_subjects}"
+    assert credential["subject"] == "${each.value}"
     assert "azurerm_user_assigned_identity.ci.id" in credential["parent_id"]
 
 
@@ -300,9 +299,6 @@ def test_aws_ci_role_trusts_only_this_repository_through_oidc(
     blocks = _load(_terraform_root(projects["aws"]) / "modules" / "ml_service")
     locals_ = {k: v for entry in blocks["locals"] for k, v in entry.items()}
     assert locals_["github_oidc_url"] == "token.actions.githubusercontent.com"
-    assert locals_["github_subject"] == (
-        "repo:${var.github_repository}:environment:${var.environment}"
-    )
 
     trust = _named(blocks, "data", "aws_iam_policy_document")["ci_trust"]
     (statement,) = trust["statement"]
@@ -312,7 +308,7 @@ def test_aws_ci_role_trusts_only_this_repository_through_oidc(
     sub = conditions["${local.github_oidc_url}:sub"]
     # StringEquals, not StringLike: no wildcard can widen the trust to other repositories.
     assert sub["test"] == "StringEquals"
-    assert sub["values"] == ["${local.github_subject}"]
+    assert sub["values"] == "${values(local.github_subjects)}"
     assert conditions["${local.github_oidc_url}:aud"]["values"] == ["sts.amazonaws.com"]
 
     role = _named(blocks, "resource", "aws_iam_role")["ci"]
@@ -323,23 +319,20 @@ def test_gcp_ci_identity_trusts_only_this_repository_through_oidc(
     projects: dict[str, Path],
 ) -> None:
     blocks = _load(_terraform_root(projects["gcp"]) / "modules" / "ml_service")
-    locals_ = {k: v for entry in blocks["locals"] for k, v in entry.items()}
-    subject = "repo:${var.github_repository}:environment:${var.environment}"
-    assert locals_["github_subject"] == subject
-
     (provider,) = _named(blocks, "resource", "google_iam_workload_identity_pool_provider").values()
     assert provider["oidc"][0]["issuer_uri"] == "https://token.actions.githubusercontent.com"
     assert provider["attribute_mapping"]["google.subject"] == "assertion.sub"
     # The provider itself rejects tokens of any other repository or environment.
-    condition = provider["attribute_condition"].replace("\\", "")
-    assert condition == f'assertion.sub == "{subject}"', condition
+    condition = provider["attribute_condition"]
+    assert condition == "assertion.sub in ${jsonencode(values(local.github_subjects))}"
 
     bindings = _named(blocks, "resource", "google_service_account_iam_member")
     binding = bindings["ci_workload_identity"]
     assert binding["role"] == "roles/iam.workloadIdentityUser"
-    # One subject (principal://), not a whole pool or attribute set (principalSet://).
+    # One subject each (principal://), not a whole pool or attribute set (principalSet://).
+    assert binding["for_each"] == "${local.github_subjects}"
     assert binding["member"].startswith("principal://iam.googleapis.com/")
-    assert binding["member"].endswith("/subject/${local.github_subject}")
+    assert binding["member"].endswith("/subject/${each.value}")
     assert "google_service_account.ci.name" in binding["service_account_id"]
 
 
@@ -443,3 +436,125 @@ def test_terraform_validate_with_the_local_aws_mirror(
     result = json.loads(completed.stdout)
     assert result["valid"] is True, result
     assert result["warning_count"] == 0, result["diagnostics"]
+
+
+# --- who may assume the CI identity, and what the workflows read --------------------------
+
+
+def _subjects_block(project: Path) -> str:
+    """The locals that decide the trusted OIDC subjects, as written in identity.tf."""
+    text = (_terraform_root(project) / "modules/ml_service/identity.tf").read_text("utf-8")
+    start = text.index("  # The GitHub environment whose jobs deploy this stack")
+    return text[start : text.index("\n  }\n", start)]
+
+
+def test_every_cloud_trusts_the_same_subjects(projects: dict[str, Path]) -> None:
+    """One rule for three clouds, so evaluating it for AWS below covers all of them."""
+    blocks = {cloud: _subjects_block(projects[cloud]) for cloud in CLOUDS}
+    assert blocks["gcp"] == blocks["aws"]
+    assert blocks["azure"] == blocks["aws"]
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        # cd.yml's production job runs in the `production` environment; nothing else may
+        # assume production's identity, not even a workflow on main.
+        ("prod", {"environment-production": "repo:acme/churn:environment:production"}),
+        # Staging's: cd.yml's staging job, and the CT and monitor jobs on main, which
+        # run in no environment.
+        (
+            "staging",
+            {
+                "environment-staging": "repo:acme/churn:environment:staging",
+                "branch-main": "repo:acme/churn:ref:refs/heads/main",
+            },
+        ),
+    ],
+)
+def test_trusted_subjects_as_terraform_evaluates_them(
+    projects: dict[str, Path], environment: str, expected: dict[str, str], tmp_path: Path
+) -> None:
+    if shutil.which("terraform") is None:
+        pytest.skip("terraform is not installed: cannot evaluate the module's locals")
+    if not any(AWS_MIRROR.glob("5.*/linux_amd64/terraform-provider-aws_*")):
+        pytest.skip(f"no local mirror of hashicorp/aws 5.x under {AWS_MIRROR}: init needs it")
+    work = tmp_path / "terraform"
+    shutil.copytree(_terraform_root(projects["aws"]), work)
+    env = _terraform_env(tmp_path)
+    module = work / "modules" / "ml_service"
+    _run(
+        ["terraform", "init", "-backend=false", f"-plugin-dir={PLUGIN_DIR}", "-input=false"],
+        module,
+        env,
+    )
+    variables = {
+        "environment": environment,
+        "github_repository": "acme/churn",
+        "name": "churn",
+        "vpc_id": "vpc-0123",
+        "training_subnet_ids": '["subnet-0123"]',
+    }
+    console = subprocess.run(
+        ["terraform", "console", *(f"-var={k}={v}" for k, v in variables.items())],
+        cwd=module,
+        env=env,
+        input="jsonencode(local.github_subjects)\n",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert console.returncode == 0, console.stderr[-2000:]
+    # console prints the JSON as an HCL string literal: one more round of decoding.
+    assert json.loads(json.loads(console.stdout.strip())) == expected
+
+
+def _answers(project: Path) -> dict[str, Any]:
+    return yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+
+
+WORKFLOW_VARIABLE = re.compile(r"\bvars\.([A-Z][A-Z0-9_]*)")
+# What Terraform cannot know: the model registry and the per-project choices.
+SETTINGS_WITHOUT_TERRAFORM = {
+    "MLFLOW_TRACKING_URI",
+    "MONITOR_CURRENT",
+    "DEPLOY_TARGET",
+    "KUBE_CLUSTER",
+    "KUBE_NAMESPACE",
+    "FORGEML_SPEC",
+}
+
+
+@pytest.mark.parametrize("case", CLOUDS)
+def test_terraform_outputs_every_variable_the_workflows_read(
+    projects: dict[str, Path], case: str
+) -> None:
+    """`github_variables` names exactly what the workflows read: the CD/CT/monitor jobs
+    authenticate and deploy with the stack's outputs, under the same names."""
+    project = projects[case]
+    outputs = _load(_terraform_root(project) / "modules" / "ml_service")["output"]
+    (value,) = (
+        entry["github_variables"]["value"] for entry in outputs if "github_variables" in entry
+    )
+    provided = set(re.findall(r"\b([A-Z][A-Z0-9_]+) = ", value))
+    # The managed service's settings are null (left out) when it runs on Kubernetes.
+    managed = set(re.findall(r"\b([A-Z][A-Z0-9_]+) = var\.create_service \?", value))
+    assert managed >= {"SERVICE_URL"}, value
+    without_terraform = set(SETTINGS_WITHOUT_TERRAFORM)
+    if _answers(project)["deploy_target"] == "kubernetes":
+        provided -= managed
+        without_terraform.add("SERVICE_URL")  # the cluster's ingress: yours
+    workflows = project / ".github" / "workflows"
+    read = {
+        name
+        for path in workflows.glob("*.yml")
+        for name in WORKFLOW_VARIABLE.findall(path.read_text(encoding="utf-8"))
+    }
+    assert provided <= read, f"outputs no workflow reads: {provided - read}"
+    missing = read - without_terraform - provided
+    assert not missing, f"workflow variables Terraform does not output: {missing}"
+    for env in ("staging", "prod"):
+        env_outputs = _load(_terraform_root(project) / "envs" / env)["output"]
+        (passed,) = (e["github_variables"] for e in env_outputs if "github_variables" in e)
+        assert passed["value"] == "${module.ml_service.github_variables}", env

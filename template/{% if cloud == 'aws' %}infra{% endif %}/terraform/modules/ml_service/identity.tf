@@ -1,11 +1,23 @@
-# CI identity: GitHub Actions authenticates through OIDC federation. The role trusts only
-# workflows of var.github_repository running in the GitHub environment named after
-# var.environment; there is no IAM user and no access key.
+# CI identity: GitHub Actions authenticates through OIDC federation; there is no IAM user
+# and no access key. The role trusts only workflows of var.github_repository, and only in
+# the subjects of local.github_subjects.
 
 locals {
   github_oidc_url  = "token.actions.githubusercontent.com"
-  github_subject   = "repo:${var.github_repository}:environment:${var.environment}"
   oidc_provider_id = var.create_github_oidc_provider ? aws_iam_openid_connect_provider.github[0].arn : data.aws_iam_openid_connect_provider.github[0].arn
+
+  # The GitHub environment whose jobs deploy this stack: cd.yml's `staging` job, or its
+  # `production` job (behind that environment's required reviewers) for prod.
+  github_environment = var.environment == "prod" ? "production" : var.environment
+  # Every OIDC subject this identity accepts, by purpose. Staging also trusts workflows on
+  # the main branch: the CT and monitor jobs, which run in no environment. Production
+  # trusts its environment only, so nothing reaches it without the environment's rules.
+  github_subjects = {
+    for purpose, subject in {
+      "environment-${local.github_environment}" = "repo:${var.github_repository}:environment:${local.github_environment}"
+      "branch-main"                             = var.environment == "staging" ? "repo:${var.github_repository}:ref:refs/heads/main" : ""
+    } : purpose => subject if subject != ""
+  }
 }
 
 resource "aws_iam_openid_connect_provider" "github" {
@@ -41,14 +53,14 @@ data "aws_iam_policy_document" "ci_trust" {
     condition {
       test     = "StringEquals"
       variable = "${local.github_oidc_url}:sub"
-      values   = [local.github_subject]
+      values   = values(local.github_subjects)
     }
   }
 }
 
 resource "aws_iam_role" "ci" {
   name                 = "${local.prefix}-github-ci"
-  description          = "Assumed by GitHub Actions of ${var.github_repository} (environment ${var.environment}) through OIDC"
+  description          = "Assumed by GitHub Actions of ${var.github_repository} (${var.environment}) through OIDC"
   assume_role_policy   = data.aws_iam_policy_document.ci_trust.json
   max_session_duration = 3600
   tags                 = local.tags

@@ -1,5 +1,6 @@
-# Training job runtime for continuous training: the CT workflow starts the training task
-# on ECS Fargate (`aws ecs run-task`) with the image the CD workflow pushed.
+# Training job runtime for training that outgrows a CI runner: the training task on ECS
+# Fargate, started with `aws ecs run-task` on the train image CD pushes. The CT workflow
+# trains on its runner (`make ct`); this is where a larger data set moves to.
 
 resource "aws_cloudwatch_log_group" "training" {
   name              = "/ml/${local.prefix}/training"
@@ -159,7 +160,7 @@ resource "aws_ecs_task_definition" "training" {
 }
 
 resource "aws_security_group" "training" {
-  #checkov:skip=CKV2_AWS_5:Attached at run time: the CT workflow passes it to `aws ecs run-task`.
+  #checkov:skip=CKV2_AWS_5:Attached at run time: `aws ecs run-task --network-configuration` passes it to the training task.
   name        = "${local.prefix}-training"
   description = "Training task: no inbound traffic, HTTPS out to ECR, S3, CloudWatch and MLflow"
   vpc_id      = var.vpc_id

@@ -1,9 +1,20 @@
 # CI identity: GitHub Actions signs in with OIDC to a user-assigned managed identity through
-# a federated identity credential whose subject is this repository's GitHub environment.
-# There is no client secret or certificate.
+# federated identity credentials, one per subject of local.github_subjects (Entra ID
+# matches subjects exactly). There is no client secret or certificate.
 
 locals {
-  github_subject = "repo:${var.github_repository}:environment:${var.environment}"
+  # The GitHub environment whose jobs deploy this stack: cd.yml's `staging` job, or its
+  # `production` job (behind that environment's required reviewers) for prod.
+  github_environment = var.environment == "prod" ? "production" : var.environment
+  # Every OIDC subject this identity accepts, by purpose. Staging also trusts workflows on
+  # the main branch: the CT and monitor jobs, which run in no environment. Production
+  # trusts its environment only, so nothing reaches it without the environment's rules.
+  github_subjects = {
+    for purpose, subject in {
+      "environment-${local.github_environment}" = "repo:${var.github_repository}:environment:${local.github_environment}"
+      "branch-main"                             = var.environment == "staging" ? "repo:${var.github_repository}:ref:refs/heads/main" : ""
+    } : purpose => subject if subject != ""
+  }
 }
 
 resource "azurerm_user_assigned_identity" "ci" {
@@ -14,12 +25,14 @@ resource "azurerm_user_assigned_identity" "ci" {
 }
 
 resource "azurerm_federated_identity_credential" "github" {
-  name                = "github-${var.environment}"
+  for_each = local.github_subjects
+
+  name                = "github-${each.key}"
   resource_group_name = azurerm_resource_group.main.name
   parent_id           = azurerm_user_assigned_identity.ci.id
   issuer              = "https://token.actions.githubusercontent.com"
   audience            = ["api://AzureADTokenExchange"]
-  subject             = local.github_subject
+  subject             = each.value
 }
 
 resource "azurerm_role_assignment" "ci_push" {

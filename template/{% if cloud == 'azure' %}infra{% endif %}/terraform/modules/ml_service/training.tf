@@ -1,6 +1,6 @@
-# Training job runtime for continuous training: the CT workflow starts this Container Apps
-# job (`az containerapp job start`) with the image the CD workflow pushed. Its logs go to
-# the Log Analytics workspace of the environment.
+# Training job runtime for training that outgrows a CI runner: this Container Apps job,
+# started with `az containerapp job start` on the train image CD pushes. The CT workflow
+# trains on its runner (`make ct`). Its logs go to the environment's Log Analytics workspace.
 
 resource "azurerm_container_app_job" "training" {
   name                         = "caj-${local.prefix}-train"

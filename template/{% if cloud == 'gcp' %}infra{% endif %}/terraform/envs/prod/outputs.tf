@@ -1,51 +1,56 @@
-# The module's outputs, for `terraform output -json` in the CD workflow.
+# The module's outputs, for people and scripts; the workflows' settings are in github_variables.
 
 output "project_id" {
-  description = "Google Cloud project (workflow variable GCP_PROJECT_ID)."
+  description = "Google Cloud project."
   value       = module.ml_service.project_id
 }
 
 output "region" {
-  description = "Region of every resource (workflow variable GCP_REGION)."
+  description = "Region of every resource."
   value       = module.ml_service.region
 }
 
 output "workload_identity_provider" {
-  description = "Full name of the Workload Identity provider (workflow variable GCP_WORKLOAD_IDENTITY_PROVIDER)."
+  description = "Full name of the Workload Identity provider."
   value       = module.ml_service.workload_identity_provider
 }
 
 output "ci_service_account" {
-  description = "Service account GitHub Actions impersonates (workflow variable GCP_SERVICE_ACCOUNT)."
+  description = "Service account GitHub Actions impersonates."
   value       = module.ml_service.ci_service_account
 }
 
 output "registry" {
-  description = "Artifact Registry host to log in to (workflow variable REGISTRY)."
+  description = "Artifact Registry host to log in to."
   value       = module.ml_service.registry
 }
 
 output "image_repository" {
-  description = "Full image repository, without tag (workflow variable IMAGE_REPOSITORY)."
+  description = "Full image repository, without tag."
   value       = module.ml_service.image_repository
 }
 
 output "artefact_bucket" {
-  description = "GCS bucket for model artefacts and data (workflow variable ARTEFACT_BUCKET)."
+  description = "GCS bucket for model artefacts and data."
   value       = module.ml_service.artefact_bucket
 }
 
 output "service_name" {
-  description = "Cloud Run service name (workflow variable SERVICE_NAME)."
+  description = "Cloud Run service name."
   value       = module.ml_service.service_name
 }
 
 output "service_url" {
-  description = "HTTPS URL of the prediction service (workflow variable SERVICE_URL); null when the service runs on Kubernetes."
+  description = "HTTPS URL of the prediction service; null when the service runs on Kubernetes."
   value       = module.ml_service.service_url
 }
 
 output "training_job" {
-  description = "Cloud Run job the CT workflow executes (workflow variable TRAINING_JOB)."
+  description = "Cloud Run job for training too large for a CI runner."
   value       = module.ml_service.training_job
+}
+
+output "github_variables" {
+  description = "Variables for GitHub Actions, by name: set them on the production environment (docs: Infrastructure)."
+  value       = module.ml_service.github_variables
 }

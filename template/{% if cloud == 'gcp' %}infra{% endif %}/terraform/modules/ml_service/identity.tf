@@ -1,9 +1,20 @@
 # CI identity: GitHub Actions authenticates through Workload Identity Federation and
-# impersonates the CI service account. Only tokens of var.github_repository running in the
-# GitHub environment named after var.environment are accepted; there is no key file.
+# impersonates the CI service account. Only tokens of var.github_repository with one of the
+# subjects of local.github_subjects are accepted; there is no key file.
 
 locals {
-  github_subject = "repo:${var.github_repository}:environment:${var.environment}"
+  # The GitHub environment whose jobs deploy this stack: cd.yml's `staging` job, or its
+  # `production` job (behind that environment's required reviewers) for prod.
+  github_environment = var.environment == "prod" ? "production" : var.environment
+  # Every OIDC subject this identity accepts, by purpose. Staging also trusts workflows on
+  # the main branch: the CT and monitor jobs, which run in no environment. Production
+  # trusts its environment only, so nothing reaches it without the environment's rules.
+  github_subjects = {
+    for purpose, subject in {
+      "environment-${local.github_environment}" = "repo:${var.github_repository}:environment:${local.github_environment}"
+      "branch-main"                             = var.environment == "staging" ? "repo:${var.github_repository}:ref:refs/heads/main" : ""
+    } : purpose => subject if subject != ""
+  }
 }
 
 resource "google_iam_workload_identity_pool" "github" {
@@ -13,7 +24,7 @@ resource "google_iam_workload_identity_pool" "github" {
 }
 
 resource "google_iam_workload_identity_pool_provider" "github" {
-  #checkov:skip=CKV_GCP_125:The condition pins assertion.sub to repo:<github_repository>:environment:<env>; checkov cannot resolve the variable (validated as org/repo) and fails on the placeholder.
+  #checkov:skip=CKV_GCP_125:The condition pins assertion.sub to the repo:<github_repository>:... subjects of local.github_subjects; checkov cannot resolve the variable (validated as org/repo) and fails on the placeholder.
   project                            = var.project_id
   workload_identity_pool_id          = google_iam_workload_identity_pool.github.workload_identity_pool_id
   workload_identity_pool_provider_id = "github"
@@ -26,8 +37,9 @@ resource "google_iam_workload_identity_pool_provider" "github" {
     "attribute.workflow_ref" = "assertion.job_workflow_ref"
   }
 
-  # Tokens of any other repository or environment are rejected by the provider itself.
-  attribute_condition = "assertion.sub == \"repo:${var.github_repository}:environment:${var.environment}\""
+  # Tokens of any other repository, environment or branch are rejected by the provider
+  # itself. jsonencode writes the subjects as a CEL list literal.
+  attribute_condition = "assertion.sub in ${jsonencode(values(local.github_subjects))}"
 
   oidc {
     issuer_uri = "https://token.actions.githubusercontent.com"
@@ -41,9 +53,11 @@ resource "google_service_account" "ci" {
 }
 
 resource "google_service_account_iam_member" "ci_workload_identity" {
+  for_each = local.github_subjects
+
   service_account_id = google_service_account.ci.name
   role               = "roles/iam.workloadIdentityUser"
-  member             = "principal://iam.googleapis.com/${google_iam_workload_identity_pool.github.name}/subject/${local.github_subject}"
+  member             = "principal://iam.googleapis.com/${google_iam_workload_identity_pool.github.name}/subject/${each.value}"
 }
 
 resource "google_artifact_registry_repository_iam_member" "ci_push" {

@@ -1,6 +1,6 @@
-# Training job runtime for continuous training: the CT workflow runs this Cloud Run job
-# (`gcloud run jobs execute`) with the image the CD workflow pushed. Its logs, like the
-# service's, go to Cloud Logging.
+# Training job runtime for training that outgrows a CI runner: this Cloud Run job, run with
+# `gcloud run jobs execute` on the train image CD pushes. The CT workflow trains on its
+# runner (`make ct`). Its logs, like the service's, go to Cloud Logging.
 
 resource "google_cloud_run_v2_job" "training" {
   project             = var.project_id
