@@ -62,6 +62,9 @@ PINS = {
         "v5.0.0",
     ),
     "docker/login-action": ("5e57cd118135c172c3672efd75eb46360885c0ef", "v3.6.0"),
+    "actions/download-artifact": ("634f93cb2916e3fdff6788551b99b062d0335ce0", "v5.0.0"),
+    "google-github-actions/auth": ("7c6bc770dae815cd3e89ee6cdf493a5fab2cc093", "v3.0.0"),
+    "azure/login": ("a457da9ea143d694b1b9c7c869ebb04ebe844ef5", "v2.3.0"),
 }
 USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>\S+)(?P<comment>.*)$")
 PINNED = re.compile(r"^(?P<action>[\w.-]+/[\w./-]+)@(?P<sha>[0-9a-f]{40})$")
@@ -118,7 +121,18 @@ def make_targets(project: Path) -> set[str]:
     return set(re.findall(r"^([a-z][\w-]*):", makefile, flags=re.MULTILINE))
 
 
-@pytest.fixture(scope="module", params=list(REPRESENTATIVE))
+# The representative answer sets, plus every cloud and deploy target: the workflows
+# authenticate and deploy differently for each.
+WORKFLOW_CASES = [
+    *REPRESENTATIVE,
+    "cloud-aws",
+    "cloud-gcp-kubernetes",
+    "cloud-azure",
+    "cloud-aws-kubernetes-longest-names",
+]
+
+
+@pytest.fixture(scope="module", params=WORKFLOW_CASES)
 def rendered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A generated project (with git) per representative answer set."""
     return generate(
@@ -244,9 +258,9 @@ def test_permissions_are_read_only_at_the_top_and_narrow_per_job(rendered: Path)
         "ci/policy": {"security-events"},
         "ct/train": {"id-token"},
         "ct/deliver": {"packages", "id-token"},
-        "cd/build": {"packages", "id-token"},
-        "cd/staging": {"id-token"},
-        "cd/production": {"id-token"},
+        # The build hands its images on as an artifact: no registry, no cloud identity.
+        "cd/staging": {"packages", "id-token"},
+        "cd/production": {"packages", "id-token"},
         "monitor/drift": {"id-token"},
         "monitor/retrain": {"packages", "id-token"},
         "template-update/update": {"contents", "pull-requests"},
@@ -367,11 +381,34 @@ def test_cd_stages_then_production_with_smoke_tests_loadtest_and_rollback(render
     assert set(cd["on"]) == {"push", "workflow_dispatch", "workflow_call"}
     build, staging, production = (cd["jobs"][name] for name in ("build", "staging", "production"))
 
-    push = step_named(build, "Build and push the serve and train images")
-    assert push["run"] == "make docker-build docker-push"
-    tag = push["env"]["IMAGE_TAG"]
+    # Built once, without credentials, and handed to each environment as an artifact.
+    assert build["permissions"] == {"contents": "read"}
+    assert not any("cloud-auth" in step.get("uses", "") for step in build["steps"])
+    save = step_named(build, "Build and save the serve and train images")
+    assert save["run"] == "make docker-build docker-save"
+    tag = save["env"]["IMAGE_TAG"]
     assert "github.sha" in tag
     assert "steps.model.outputs.version" in tag
+    assert build["outputs"]["image-tag"] == tag
+    upload = step_named(build, "Hand the images to the environment jobs")
+    assert upload["with"]["path"] == cd["env"]["IMAGE_ARCHIVE"]
+
+    for job in (staging, production):
+        names = [step.get("name") for step in job["steps"]]
+        order = [
+            names.index(name)
+            for name in (
+                "Cloud credentials",
+                "Log in to the registry",
+                "Download the images",
+                "Push the images to this environment's registry",
+            )
+        ]
+        assert order == sorted(order)
+        push = job["steps"][order[-1]]
+        assert push["run"] == "make docker-load docker-push"
+        assert job["env"]["IMAGE_TAG"] == "${{ needs.build.outputs.image-tag }}"
+        assert job["env"]["REGISTRY"] == "${{ vars.REGISTRY }}"
 
     assert staging["environment"]["name"] == "staging"
     assert staging["needs"] == "build"
@@ -394,6 +431,62 @@ def test_cd_stages_then_production_with_smoke_tests_loadtest_and_rollback(render
         assert job["steps"].index(rollback) > [s.get("name") for s in job["steps"]].index(
             "Smoke test /health and /predict"
         )
+
+
+CLOUD_AUTH_INPUTS = {
+    "none": {"aws-role-arn", "aws-region"},
+    "aws": {"aws-role-arn", "aws-region"},
+    "gcp": {"gcp-workload-identity-provider", "gcp-service-account"},
+    "azure": {"azure-client-id", "azure-tenant-id", "azure-subscription-id"},
+}
+DEFAULT_DEPLOY_TARGET = {
+    ("none", "managed"): "docker",
+    ("aws", "managed"): "apprunner",
+    ("aws", "kubernetes"): "eks",
+    ("gcp", "managed"): "cloudrun",
+    ("gcp", "kubernetes"): "gke",
+    ("azure", "managed"): "containerapp",
+    ("azure", "kubernetes"): "aks",
+}
+
+
+def test_every_job_authenticates_to_the_projects_cloud_and_deploys_to_its_service(
+    rendered: Path,
+) -> None:
+    answers = yaml.safe_load((rendered / ".copier-answers.yml").read_text())
+    cloud = answers["cloud"]
+    declared = set(action(rendered, "cloud-auth")["inputs"])
+    auth_steps = [
+        (where, step)
+        for where, step in steps(rendered)
+        if step.get("uses") == "$/.github/actions/cloud-auth"
+    ]
+    assert {where for where, _ in auth_steps} == {
+        "cd/staging",
+        "cd/production",
+        "ct/train",
+        "monitor/drift",
+    }
+    for where, step in auth_steps:
+        assert set(step["with"]) == CLOUD_AUTH_INPUTS[cloud], where
+        assert set(step["with"]) <= declared, where
+        for name, value in step["with"].items():
+            variable = name.upper().replace("-", "_")
+            assert value == "${{ vars." + variable + " }}", (where, name)
+
+    target = DEFAULT_DEPLOY_TARGET[(cloud, answers.get("deploy_target", "managed"))]
+    for job_id in ("staging", "production"):
+        env = load(rendered, "cd")["jobs"][job_id]["env"]
+        assert env["DEPLOY_TARGET"] == "${{ vars.DEPLOY_TARGET || '" + target + "' }}"
+        # Every other setting is the variable of the same name.
+        for name, value in env.items():
+            if name not in {"DEPLOY_ENV", "DEPLOY_TARGET", "IMAGE_TAG", "MODEL_VERSION"}:
+                reference = "${{ vars." + name
+                assert value in (reference + " }}", reference + " || 'http://127.0.0.1:8000' }}"), (
+                    job_id,
+                    name,
+                    value,
+                )
 
 
 def test_policy_job_uploads_sarif_and_writes_the_summary(rendered: Path) -> None:
@@ -604,17 +697,22 @@ def test_cd_deploys_records_the_previous_image_and_rolls_back(
     service = "ml-project-staging"
     deploy_env = {"DEPLOY_TARGET": "docker", "MLFLOW_TRACKING_URI": "https://mlflow.example"}
 
-    def deploy(image: str, version: str) -> dict[str, str]:
-        runner = Runner(default_rendered, tmp_path / image.replace("/", "_"), base_env=env)
+    def deploy(tag: str, version: str) -> dict[str, str]:
+        runner = Runner(default_rendered, tmp_path / tag, base_env=env)
         runner.job(
             "cd",
             "staging",
             only=("Deploy to staging",),
-            values={**deploy_env, "IMAGE": image, "MODEL_VERSION": version},
+            values={
+                **deploy_env,
+                "REGISTRY": "registry.example",
+                "IMAGE_TAG": tag,
+                "MODEL_VERSION": version,
+            },
         )
         return runner.outputs()
 
-    first = deploy("registry.example/ml-project:aaa-model-3", "3")
+    first = deploy("aaa-model-3", "3")
     assert first == {"previous-image": "", "previous-model-version": ""}
     running = containers(state)[service]
     assert running["image"] == "registry.example/ml-project:aaa-model-3"
@@ -631,7 +729,7 @@ def test_cd_deploys_records_the_previous_image_and_rolls_back(
     # The registry URI reaches the container by name: its value is never on a command line.
     assert running["env"] == ["MLFLOW_TRACKING_URI"]
 
-    second = deploy("registry.example/ml-project:bbb-model-4", "4")
+    second = deploy("bbb-model-4", "4")
     assert second == {
         "previous-image": "registry.example/ml-project:aaa-model-3",
         "previous-model-version": "3",
@@ -655,6 +753,62 @@ def test_cd_deploys_records_the_previous_image_and_rolls_back(
     assert restored["command"][-2:] == ["--model-version", "3"]
 
 
+def test_cd_builds_once_and_pushes_the_same_images_to_each_registry(
+    default_rendered: Path, tmp_path: Path, fake_docker: tuple[dict[str, str], Path]
+) -> None:
+    env, state = fake_docker
+    tag = "abc123-model-3"
+    runner = Runner(default_rendered, tmp_path / "build", base_env=env)
+    runner.job(
+        "cd",
+        "build",
+        only=("Build and save the serve and train images",),
+        values={"MODEL_VERSION": "3", "IMAGE_TAG": tag},
+    )
+    calls = json.loads(state.read_text())["calls"]
+    builds = [call for call in calls if call[0] == "build"]
+    # Built under the default registry: the build job knows no environment's registry.
+    assert [call[call.index("--tag") + 1] for call in builds] == [
+        "localhost/ml-project:abc123-model-3",
+        "localhost/ml-project-train:abc123-model-3",
+    ]
+    assert ["save", "localhost/ml-project:" + tag, "localhost/ml-project-train:" + tag] in calls
+
+    for environment, registry in (
+        ("staging", "staging.example/acme"),
+        ("production", "prod.example"),
+    ):
+        state.write_text(json.dumps({"containers": {}, "calls": []}))
+        runner = Runner(default_rendered, tmp_path / environment, base_env=env)
+        runner.job(
+            "cd",
+            environment,
+            only=("Push the images to this environment's registry",),
+            values={"REGISTRY": registry, "IMAGE_TAG": tag},
+        )
+        assert json.loads(state.read_text())["calls"] == [
+            ["load", "--input", "artifacts/images.tar.gz"],
+            ["tag", f"localhost/ml-project:{tag}", f"{registry}/ml-project:{tag}"],
+            ["tag", f"localhost/ml-project-train:{tag}", f"{registry}/ml-project-train:{tag}"],
+            ["push", f"{registry}/ml-project:{tag}"],
+            ["push", f"{registry}/ml-project-train:{tag}"],
+        ], environment
+
+    # An environment without REGISTRY stops before touching docker, naming the variable.
+    state.write_text(json.dumps({"containers": {}, "calls": []}))
+    runner = Runner(default_rendered, tmp_path / "unset", base_env=env)
+    (result,) = runner.job(
+        "cd",
+        "staging",
+        only=("Push the images to this environment's registry",),
+        values={"IMAGE_TAG": tag},
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "set the variable REGISTRY" in result.stderr
+    assert json.loads(state.read_text())["calls"] == []
+
+
 def test_deploy_refuses_production_on_a_hosted_runners_own_docker(
     default_rendered: Path, tmp_path: Path, fake_docker: tuple[dict[str, str], Path]
 ) -> None:
@@ -666,7 +820,12 @@ def test_deploy_refuses_production_on_a_hosted_runners_own_docker(
         "cd",
         "production",
         only=("Deploy to production",),
-        values={"DEPLOY_TARGET": "docker", "IMAGE": "registry.example/x:1", "MODEL_VERSION": "1"},
+        values={
+            "DEPLOY_TARGET": "docker",
+            "REGISTRY": "registry.example",
+            "IMAGE_TAG": "1",
+            "MODEL_VERSION": "1",
+        },
         check=False,
     )
     assert result.returncode != 0
