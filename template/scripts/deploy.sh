@@ -8,17 +8,27 @@
 #   scripts/deploy.sh current    print the image and model version running now
 #
 # Environment:
-#   DEPLOY_ENV      staging or production; the service is $SERVICE_NAME-$DEPLOY_ENV
+#   DEPLOY_ENV      staging or production
 #   SERVICE_NAME    name of the service (make passes IMAGE_NAME)
-#   DEPLOY_TARGET   where the service runs. `docker` (the default): one container on
-#                   the Docker daemon DOCKER_HOST names (this machine's when unset, or
-#                   ssh://user@host, or a docker context). Targets for a cloud's
-#                   container service are added next to deploy_docker below.
 #   IMAGE           image to deploy, e.g. ghcr.io/acme/churn:<commit>-model-3
 #   MODEL_VERSION   registry version the service serves (empty: the champion at start)
-#   MLFLOW_TRACKING_URI, CONTAINER_ENV_FILE
-#                   passed to the container (the model registry and its credentials)
-#   HOST_PORT       port published on the host (default 8000)
+#   DEPLOY_TARGET   where the service runs; the settings each one reads (* = required):
+#     docker        (the default) one container, $SERVICE_NAME-$DEPLOY_ENV, on the Docker
+#                   daemon DOCKER_HOST names (this machine's when unset, ssh://user@host
+#                   or a docker context); it gets MLFLOW_TRACKING_URI and CONTAINER_ENV_FILE
+#                   (the model registry and its credentials) and publishes HOST_PORT (8000)
+#     apprunner     AWS App Runner: APPRUNNER_SERVICE_ARN*, AWS_REGION (the AWS CLI's)
+#     cloudrun      Google Cloud Run: CLOUD_RUN_SERVICE*, GCP_PROJECT*, GCP_REGION*
+#     containerapp  Azure Container Apps: CONTAINER_APP*, AZURE_RESOURCE_GROUP*
+#     kubernetes    kubectl's current context: the Deployment KUBE_DEPLOYMENT (default
+#                   $SERVICE_NAME), container `serve`, in KUBE_NAMESPACE (default
+#                   $SERVICE_NAME-staging or -prod, the namespaces of deploy/k8s/overlays)
+#     eks, gke, aks kubernetes on the cluster KUBE_CLUSTER, when set, whose credentials
+#                   come first (gke: GCP_PROJECT*, GCP_REGION*; aks: AZURE_RESOURCE_GROUP*)
+#                   These services and Deployments exist already (infra/terraform,
+#                   deploy/k8s): a deployment changes their image and the variable
+#                   MODEL_VERSION, which `serve` reads (removed to serve the champion).
+#   DEPLOY_TIMEOUT  seconds a rollout on them may take before it counts as failed (900)
 #   SERVICE_URL     base URL for `smoke` (default http://127.0.0.1:$HOST_PORT)
 #   SMOKE_TIMEOUT   seconds to wait for /ready (default 120)
 #   SMOKE_SAMPLE    CSV whose first row is the /predict payload (default data/sample.csv)
@@ -29,7 +39,12 @@
 #
 # Exit codes: 0 done; 1 the deployment or the smoke test failed; 2 bad usage or
 # configuration.
+
+# shellcheck source-path=SCRIPTDIR # where to find scripts/deploy/*.sh
 set -euo pipefail
+# Stop inside $(...) too: a target's current runs in one, and a failure there must
+# not pass for an empty answer.
+shopt -s inherit_errexit
 
 die() {
 	local code=$1
@@ -46,8 +61,10 @@ require() {
 }
 
 HOST_PORT=${HOST_PORT:-8000}
-CONTAINER_PORT=8000
-MODEL_LABEL=org.forgeml.model-version
+TARGETS="docker, apprunner, cloudrun, containerapp, kubernetes, eks, gke, aks"
+DEPLOY_TIMEOUT=${DEPLOY_TIMEOUT:-900}
+[[ $DEPLOY_TIMEOUT =~ ^[0-9]+$ ]] || die 2 "DEPLOY_TIMEOUT must be a number of seconds, got '$DEPLOY_TIMEOUT'"
+POLL_SECONDS=10
 
 service() {
 	require SERVICE_NAME DEPLOY_ENV
@@ -55,54 +72,56 @@ service() {
 	echo "$SERVICE_NAME-$DEPLOY_ENV"
 }
 
-# ---- DEPLOY_TARGET=docker: one container on a Docker daemon ----
+# Polls a command that prints "ready", "failed: <why>" or, while in progress, anything
+# else; exit 1 when it fails or is not ready within DEPLOY_TIMEOUT seconds.
+wait_until_ready() { # what, command...
+	local what=$1 deadline=$((SECONDS + DEPLOY_TIMEOUT)) state
+	shift
+	while true; do
+		state=$("$@")
+		case $state in
+		ready) return 0 ;;
+		failed*) die 1 "$what $state" ;;
+		esac
+		((SECONDS < deadline)) || die 1 "$what is not ready after ${DEPLOY_TIMEOUT}s: $state"
+		sleep "$POLL_SECONDS"
+	done
+}
 
-docker_current() { # prints "IMAGE MODEL_VERSION" of the running container, nothing if none
-	local name=$1 inspected
-	inspected=$(docker inspect --type container "$name" 2>/dev/null) || return 0
+# Reads a containers list (JSON on stdin, at a dotted path) as the cloud CLIs print it.
+container_current() { # path to the list, container name (empty: the first one)
 	python3 -c '
 import json, sys
-config = json.load(sys.stdin)[0]["Config"]
-labels = config.get("Labels") or {}
-print(config["Image"], labels.get(sys.argv[1], ""))
-' "$MODEL_LABEL" <<<"$inspected"
+path, name = sys.argv[1], sys.argv[2]
+containers = json.load(sys.stdin)
+for key in path.split("."):
+    containers = containers[key]
+found = [c for c in containers if not name or c.get("name") == name]
+if not found:
+    sys.exit(f"deploy.sh: no container named {name!r}")
+env = {variable["name"]: variable.get("value", "") for variable in found[0].get("env") or []}
+print(found[0]["image"], env.get("MODEL_VERSION", ""))
+' "$1" "${2:-}"
 }
 
-docker_run() { # image, model version: replace the container with one running image
-	local name=$1 image=$2 version=$3
-	if [[ $DEPLOY_ENV == production && -z ${DOCKER_HOST:-} && ${RUNNER_ENVIRONMENT:-} == github-hosted ]]; then
-		die 2 "refusing to run production on this GitHub-hosted runner's own Docker daemon," \
-			"which disappears with the job: set DOCKER_HOST (or another DEPLOY_TARGET)" \
-			"in the production environment"
-	fi
-	# The registry's image; an image built on this machine and never pushed also works.
-	docker pull --quiet "$image" || docker image inspect "$image" >/dev/null ||
-		die 1 "cannot pull $image (log in to its registry first)"
-	docker rm --force "$name" >/dev/null 2>&1 || true
-	local run=(run --detach --name "$name" --restart unless-stopped
-		--publish "$HOST_PORT:$CONTAINER_PORT" --label "$MODEL_LABEL=$version")
-	if [[ -n ${MLFLOW_TRACKING_URI:-} ]]; then
-		run+=(--env MLFLOW_TRACKING_URI)
-	fi
-	if [[ -n ${CONTAINER_ENV_FILE:-} ]]; then
-		run+=(--env-file "$CONTAINER_ENV_FILE")
-	fi
-	run+=("$image" serve --host 0.0.0.0 --port "$CONTAINER_PORT")
-	if [[ -n $version ]]; then
-		run+=(--model-version "$version")
-	fi
-	docker "${run[@]}" >/dev/null
-	echo "deploy.sh: $name now runs $image (model version ${version:-champion})" >&2
-}
+# One file per kind of DEPLOY_TARGET, each with <target>_current and <target>_roll_to.
+here=$(dirname "${BASH_SOURCE[0]}")
+source "$here/deploy/docker.sh"
+source "$here/deploy/apprunner.sh"
+source "$here/deploy/cloudrun.sh"
+source "$here/deploy/containerapp.sh"
+source "$here/deploy/kubernetes.sh"
 
 # ---- commands ----
 
-current() {
-	local name
-	name=$(service)
-	case ${DEPLOY_TARGET:-docker} in
-	docker) docker_current "$name" ;;
-	*) die 2 "unknown DEPLOY_TARGET '${DEPLOY_TARGET}' (supported: docker)" ;;
+current() { # prints "IMAGE MODEL_VERSION" of what runs now, nothing if nothing does
+	case ${DEPLOY_TARGET:=docker} in
+	docker) docker_current ;;
+	apprunner) apprunner_current ;;
+	cloudrun) cloudrun_current ;;
+	containerapp) containerapp_current ;;
+	kubernetes | eks | gke | aks) kubernetes_current ;;
+	*) die 2 "unknown DEPLOY_TARGET '$DEPLOY_TARGET' (supported: $TARGETS)" ;;
 	esac
 }
 
@@ -118,11 +137,13 @@ record() { # image, model version of what ran before this deployment
 }
 
 roll_to() { # image, model version
-	local name
-	name=$(service)
-	case ${DEPLOY_TARGET:-docker} in
-	docker) docker_run "$name" "$1" "$2" ;;
-	*) die 2 "unknown DEPLOY_TARGET '${DEPLOY_TARGET}' (supported: docker)" ;;
+	case ${DEPLOY_TARGET:=docker} in
+	docker) docker_roll_to "$1" "$2" ;;
+	apprunner) apprunner_roll_to "$1" "$2" ;;
+	cloudrun) cloudrun_roll_to "$1" "$2" ;;
+	containerapp) containerapp_roll_to "$1" "$2" ;;
+	kubernetes | eks | gke | aks) kubernetes_roll_to "$1" "$2" ;;
+	*) die 2 "unknown DEPLOY_TARGET '$DEPLOY_TARGET' (supported: $TARGETS)" ;;
 	esac
 }
 

@@ -188,7 +188,16 @@ def predict(
 def serve(
     params_path: ParamsOption = DEFAULT_PARAMS_PATH,
     alias: AliasOption = None,
-    version: VersionOption = None,
+    version: Annotated[
+        str | None,
+        typer.Option(
+            "--model-version",
+            # Managed platforms run the image's default command and pin the model
+            # with this variable (scripts/deploy.sh); empty means the champion.
+            envvar="MODEL_VERSION",
+            help="Registry version number (beats --alias).",
+        ),
+    ] = None,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     access_log: Annotated[
