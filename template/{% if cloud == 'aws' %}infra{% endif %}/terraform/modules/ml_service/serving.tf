@@ -147,7 +147,11 @@ resource "aws_apprunner_service" "service" {
   tags = local.tags
 
   lifecycle {
-    # The CD workflow deploys each new image tag; Terraform must not roll it back.
-    ignore_changes = [source_configuration[0].image_repository[0].image_identifier]
+    # CD deploys each new image tag and pins its model version (scripts/deploy.sh);
+    # Terraform must not roll either back.
+    ignore_changes = [
+      source_configuration[0].image_repository[0].image_identifier,
+      source_configuration[0].image_repository[0].image_configuration[0].runtime_environment_variables["MODEL_VERSION"],
+    ]
   }
 }

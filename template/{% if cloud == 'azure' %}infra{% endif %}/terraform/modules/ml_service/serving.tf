@@ -76,7 +76,10 @@ resource "azurerm_container_app" "service" {
   }
 
   lifecycle {
-    # The CD workflow deploys each new image; Terraform must not roll it back.
-    ignore_changes = [template[0].container[0].image]
+    # CD deploys each new image and pins its model version in the MODEL_VERSION variable
+    # (scripts/deploy.sh); Terraform must not roll either back. Environment blocks cannot
+    # be ignored one by one: change the variables above later with
+    # `az containerapp update --set-env-vars`.
+    ignore_changes = [template[0].container[0].image, template[0].container[0].env]
   }
 }

@@ -76,7 +76,10 @@ resource "google_cloud_run_v2_service" "service" {
   }
 
   lifecycle {
-    # The CD workflow deploys each new image; Terraform must not roll it back.
-    ignore_changes = [template[0].containers[0].image, client, client_version]
+    # CD deploys each new image and pins its model version in the MODEL_VERSION variable
+    # (scripts/deploy.sh); Terraform must not roll either back. Environment blocks cannot
+    # be ignored one by one: change the variables above later with
+    # `gcloud run services update --update-env-vars`.
+    ignore_changes = [template[0].containers[0].image, template[0].containers[0].env, client, client_version]
   }
 }
