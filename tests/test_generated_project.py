@@ -92,7 +92,8 @@ INSTALLED_CASES = [pytest.param(name, id=name) for name in REPRESENTATIVE] + [
 
 
 def infra_files(answers: dict[str, Any]) -> set[str]:
-    """The infrastructure files of a project: Terraform per cloud, Kubernetes manifests."""
+    """The infrastructure files of a project: Terraform per cloud, Kubernetes manifests,
+    and the documentation page about them."""
     cloud = answers.get("cloud", "none")
     if cloud == "none":
         return set()
@@ -115,6 +116,7 @@ def infra_files(answers: dict[str, Any]) -> set[str]:
                 "terraform.tfvars.example",
             )
         }
+    files.add("docs/infrastructure.md")
     if answers.get("deploy_target") == "kubernetes":
         files |= {
             f"deploy/k8s/base/{name}.yaml"
@@ -151,6 +153,12 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         "forgeml-policy.toml",
         "params.yaml",
         "pyproject.toml",
+        # The project's documentation site (`make docs`).
+        "mkdocs.yml",
+        "docs/index.md",
+        "docs/operations.md",
+        "docs/pipeline.md",
+        "docs/serving.md",
         # CI/CT/CD: workflows, their local actions, images and the scripts they run.
         ".dockerignore",
         ".github/actions/cloud-auth/action.yml",
