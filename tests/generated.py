@@ -1,10 +1,13 @@
-"""Helpers for tests that work inside a generated project: its environment and commands."""
+"""Helpers for tests that work inside a generated project: its environment, commands and docs."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 # Variables of forgeml's own environment that would leak into the generated project's uv.
 _LEAKY = {"VIRTUAL_ENV", "PYTHONPATH", "UV_PROJECT_ENVIRONMENT", "PYTHONHOME"}
@@ -34,3 +37,19 @@ def run(project: Path, *argv: str, timeout: float = 900) -> subprocess.Completed
         f"--- stdout ---\n{completed.stdout[-6000:]}\n--- stderr ---\n{completed.stderr[-6000:]}"
     )
     return completed
+
+
+# docs/serving.md shows POST /predict as `curl ... -d @- <<'JSON'` with the request body
+# as the here-document, followed by the response as the page's first ```json block.
+_REQUEST = re.compile(r"<<'JSON'\n(.*?)\nJSON\n", re.DOTALL)
+_JSON_BLOCK = re.compile(r"```json\n(.*?)\n```", re.DOTALL)
+
+
+def documented_predict(project: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The request and the response docs/serving.md shows for POST /predict."""
+    page = (project / "docs" / "serving.md").read_text(encoding="utf-8")
+    request = _REQUEST.search(page)
+    response = _JSON_BLOCK.search(page)
+    assert request is not None, "docs/serving.md lost its curl <<'JSON' request example"
+    assert response is not None, "docs/serving.md lost its ```json response example"
+    return json.loads(request.group(1)), json.loads(response.group(1))

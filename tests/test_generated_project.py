@@ -28,7 +28,7 @@ import yaml
 
 from generator.create import NewProject
 from tests.conftest import generate
-from tests.generated import project_env, run
+from tests.generated import documented_predict, project_env, run
 
 REPRESENTATIVE: dict[str, dict[str, str]] = {
     "defaults": {},
@@ -92,7 +92,8 @@ INSTALLED_CASES = [pytest.param(name, id=name) for name in REPRESENTATIVE] + [
 
 
 def infra_files(answers: dict[str, Any]) -> set[str]:
-    """The infrastructure files of a project: Terraform per cloud, Kubernetes manifests."""
+    """The infrastructure files of a project: Terraform per cloud, Kubernetes manifests,
+    and the documentation page about them."""
     cloud = answers.get("cloud", "none")
     if cloud == "none":
         return set()
@@ -115,6 +116,7 @@ def infra_files(answers: dict[str, Any]) -> set[str]:
                 "terraform.tfvars.example",
             )
         }
+    files.add("docs/infrastructure.md")
     if answers.get("deploy_target") == "kubernetes":
         files |= {
             f"deploy/k8s/base/{name}.yaml"
@@ -151,6 +153,12 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         "forgeml-policy.toml",
         "params.yaml",
         "pyproject.toml",
+        # The project's documentation site (`make docs`).
+        "mkdocs.yml",
+        "docs/index.md",
+        "docs/operations.md",
+        "docs/pipeline.md",
+        "docs/serving.md",
         # CI/CT/CD: workflows, their local actions, images and the scripts they run.
         ".dockerignore",
         ".github/actions/cloud-auth/action.yml",
@@ -309,6 +317,29 @@ def installed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
 def test_make_ci_passes(installed: Path) -> None:
     completed = run(installed, "make", "ci")
     assert "ci: all checks passed" in completed.stdout
+    assert (installed / "site" / "index.html").is_file(), "make ci builds the docs"
+
+
+def test_make_docs_fails_on_a_broken_link(installed: Path) -> None:
+    run(installed, "make", "docs")
+    page = installed / "docs" / "pipeline.md"
+    original = page.read_text(encoding="utf-8")
+    page.write_text(original + "\nSee [the runbook](runbook.md).\n", encoding="utf-8")
+    try:
+        completed = subprocess.run(
+            ["make", "docs"],
+            cwd=installed,
+            env=project_env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    finally:
+        page.write_text(original, encoding="utf-8")
+    output = completed.stdout + completed.stderr
+    assert completed.returncode != 0, f"a link to a missing page must fail the build:\n{output}"
+    assert "runbook.md" in output, output
 
 
 def _free_port() -> int:
@@ -367,6 +398,16 @@ def test_train_then_serve_answers_predict(installed: Path, tmp_path: Path) -> No
 
         status, body = _request(f"{base}/predict", {"records": [{"not_a_feature": 1.0}]})
         assert status == 422, body
+
+        # The example of docs/serving.md works and its response has the real shape.
+        example, documented = documented_predict(installed)
+        status, body = _request(f"{base}/predict", example)
+        assert status == 200, body
+        assert body.keys() == documented.keys()
+        assert body["model_name"] == documented["model_name"]
+        for got, shown in zip(body["predictions"], documented["predictions"], strict=True):
+            assert got.keys() == shown.keys()
+            assert got.get("probabilities", {}).keys() == shown.get("probabilities", {}).keys()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

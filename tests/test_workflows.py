@@ -985,6 +985,7 @@ def test_ci_lint_and_test_jobs_pass_locally(installed: Path, tmp_path: Path) -> 
         "make sync",
         "make precommit",
         "make lint",
+        "make docs",
         "make sync",
         "make coverage",
         "make validate",
