@@ -26,7 +26,7 @@ from generator.answers import (
 )
 from generator.errors import ForgemlError
 from generator.gitops import commit_all, git_available, init_repository
-from generator.template_source import TemplateSource, resolve_template
+from generator.template_source import TemplateSource, check_local_template, resolve_template
 
 ANSWERS_FILE = ".copier-answers.yml"
 
@@ -57,6 +57,7 @@ def create_project(
     _check_destination(dest)
     check_given_answers(data)
     source = resolve_template(template, vcs_ref, __version__)
+    check_local_template(source, dest)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.forgeml-", dir=_existing_ancestor(dest)))
     try:
         answers, template_dirty = _render(source, staging, data, defaults)
@@ -112,6 +113,7 @@ def _render(
     # Imported here: copier is the slowest import and `--help`/`--version` do not need it.
     from copier import run_copy
     from copier.errors import CopierError, DirtyLocalWarning
+    from plumbum import ProcessExecutionError  # copier runs git through plumbum
 
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -132,6 +134,10 @@ def _render(
         raise ForgemlError(describe_copier_value_error(error)) from error
     except CopierError as error:
         raise ForgemlError(f"copier: {' '.join(str(error).split())}") from error
+    except ProcessExecutionError as error:  # a git command copier ran to read the template
+        raise ForgemlError(
+            f"copier could not read the template: {_first_line(error.stderr)}"
+        ) from error
 
     template_dirty = False
     for warning in caught:
@@ -156,6 +162,13 @@ def _render(
         _record_source(answers_path, source.recorded_src)
         answers["_src_path"] = source.recorded_src
     return answers, template_dirty
+
+
+def _first_line(text: str) -> str:
+    """git's own diagnosis (its `fatal:` or `error:` line), else its first line."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    diagnosed = [line for line in lines if line.startswith(("fatal:", "error:"))]
+    return (diagnosed or lines or ["git failed"])[0]
 
 
 def _record_source(answers_path: Path, src: str) -> None:

@@ -161,6 +161,18 @@ def other_files(repo: Path, *pathspec: str) -> set[str]:
     return {path for path in out.split("\0") if path}
 
 
+def untracked_repositories(repo: Path) -> list[str]:
+    """Untracked, not ignored directories of `repo` that are git repositories themselves."""
+    out = run_git(
+        repo, *_READ_ONLY, "ls-files", "--others", "--exclude-standard", "--directory", "-z"
+    )
+    return sorted(
+        path.rstrip("/")
+        for path in out.split("\0")
+        if path.endswith("/") and (repo / path / ".git").exists()
+    )
+
+
 def clone_detached(source: Path, dest: Path, commit: str) -> None:
     """A throwaway clone of `source` at `commit` that borrows its objects read-only.
 

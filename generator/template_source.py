@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import ForgemlError
+from generator.gitops import untracked_repositories
 from generator.template_cache import cache_root, ensure_release
 
 # Where released versions of this template live; recorded for projects generated from a
@@ -64,6 +65,29 @@ def resolve_template(
         repo = ensure_release(PACKAGED_TEMPLATE, forgeml_version, cache_root())
         return TemplateSource(str(repo), vcs_ref or forgeml_version, CANONICAL_TEMPLATE_URL)
     raise ForgemlError("this forgeml installation has no bundled template; pass --template SRC")
+
+
+def check_local_template(source: TemplateSource, dest: Path) -> None:
+    """Refuse what breaks copier's copy of a local git template with uncommitted changes.
+
+    copier commits such a work tree into a temporary clone with `git add -A`: a project
+    generated inside the checkout would make every later copy dirty, and an untracked
+    git repository inside it becomes a submodule that the clone cannot check out.
+    """
+    if is_remote(source.src) or not (Path(source.src) / ".git").exists():
+        return
+    root = Path(source.src).resolve()
+    if dest.resolve().is_relative_to(root):
+        raise ForgemlError(
+            f"{dest} is inside the template checkout {root}; generate the project outside "
+            f"it, e.g. forgeml new ../{dest.name}"
+        )
+    nested = untracked_repositories(root)
+    if nested:
+        raise ForgemlError(
+            f"the template checkout {root} contains the untracked git repository "
+            f"{nested[0]}/, which copier cannot copy: move it out of the checkout"
+        )
 
 
 def _checked_template_argument(template: str) -> str:

@@ -15,6 +15,7 @@ from generator.errors import ForgemlError
 from generator.template_cache import ensure_release
 from generator.template_source import CANONICAL_TEMPLATE_URL, resolve_template
 from tests.conftest import REPO_ROOT
+from tests.template_factory import build_template, git
 
 
 def _package_template(dest: Path) -> Path:
@@ -109,3 +110,51 @@ def test_wheel_ships_the_template_and_generates_without_the_repository(tmp_path:
     answers = yaml.safe_load((dest / ".copier-answers.yml").read_text())
     assert answers["_src_path"] == CANONICAL_TEMPLATE_URL
     assert answers["_commit"] == __version__
+
+
+def test_a_project_inside_the_template_checkout_is_refused(tmp_path: Path) -> None:
+    """copier copies a dirty local template by committing it: a project inside the
+    checkout would be part of every later copy."""
+    template = build_template(tmp_path / "template")
+    with pytest.raises(
+        ForgemlError, match=r"inside the template checkout .*forgeml new \.\./inner$"
+    ):
+        create.create_project(template / "inner", data={}, template=str(template), defaults=True)
+    assert not (template / "inner").exists()
+    assert git(template, "status", "--porcelain", "--ignored") == ""
+
+
+def test_an_untracked_repository_in_the_template_checkout_is_refused_by_name(
+    tmp_path: Path,
+) -> None:
+    template = build_template(tmp_path / "template")
+    nested = template / "my-ml-project"
+    nested.mkdir()
+    git(nested, "init", "--quiet")
+    dest = tmp_path / "project"
+    with pytest.raises(ForgemlError, match="untracked git repository my-ml-project/, which"):
+        create.create_project(dest, data={}, template=str(template), defaults=True)
+    assert not dest.exists()
+    # Ignored, it is never copied, and the template renders.
+    (template / ".git" / "info" / "exclude").write_text("/my-ml-project/\n", encoding="utf-8")
+    project = create.create_project(dest, data={}, template=str(template), defaults=True)
+    assert project.template_version == "2.0.0"
+
+
+def test_a_failing_git_command_of_copier_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from plumbum import ProcessExecutionError
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise ProcessExecutionError(
+            ["git", "clone"], 128, "", "Cloning into 'x'...\nfatal: repository not found\n"
+        )
+
+    monkeypatch.setattr("copier.run_copy", fail)
+    template = build_template(tmp_path / "template")
+    with pytest.raises(
+        ForgemlError, match=r"^copier could not read the template: fatal: repository not found$"
+    ):
+        create.create_project(tmp_path / "project", data={}, template=str(template), defaults=True)
+    assert not (tmp_path / "project").exists()
