@@ -86,11 +86,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return site_dir
 
 
-def _nav_pages(nav: list[Any]) -> list[str]:
+def nav_pages(nav: list[Any]) -> list[str]:
+    """The pages of an mkdocs nav, nested sections flattened (also used for generated projects)."""
     pages: list[str] = []
     for item in nav:
         value = next(iter(item.values())) if isinstance(item, dict) else item
-        pages.extend(_nav_pages(value) if isinstance(value, list) else [value])
+        pages.extend(nav_pages(value) if isinstance(value, list) else [value])
     return pages
 
 
@@ -102,7 +103,7 @@ def _mkdocs_config() -> dict[str, Any]:
 
 
 def test_every_nav_page_is_built(site: Path) -> None:
-    for page in _nav_pages(_mkdocs_config()["nav"]):
+    for page in nav_pages(_mkdocs_config()["nav"]):
         built = "index.html" if page == "index.md" else f"{page.removesuffix('.md')}/index.html"
         assert (site / built).is_file(), f"{page} was not built"
 

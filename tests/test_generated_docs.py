@@ -23,6 +23,7 @@ import yaml
 from generator.create import NewProject
 from tests.conftest import generate
 from tests.generated import documented_predict
+from tests.test_docs import nav_pages
 from tests.test_generated_project import REPRESENTATIVE, STATIC_ONLY
 
 CASES = {**REPRESENTATIVE, **STATIC_ONLY}
@@ -32,14 +33,6 @@ CASES = {**REPRESENTATIVE, **STATIC_ONLY}
 def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> NewProject:
     case = request.param
     return generate(tmp_path_factory.mktemp("docs") / case, **CASES[case])
-
-
-def _nav_pages(nav: list[Any]) -> list[str]:
-    pages: list[str] = []
-    for item in nav:
-        value = next(iter(item.values())) if isinstance(item, dict) else item
-        pages.extend(_nav_pages(value) if isinstance(value, list) else [value])
-    return pages
 
 
 def _leaf_keys(mapping: dict[str, Any], prefix: str = "") -> list[str]:
@@ -70,7 +63,7 @@ def test_site_builds_strictly_with_every_page_in_the_nav(
     config = yaml.safe_load((project.path / "mkdocs.yml").read_text(encoding="utf-8"))
     assert config["strict"] is True
     assert config["site_name"] == project.answers["project_name"]
-    pages = _nav_pages(config["nav"])
+    pages = nav_pages(config["nav"])
     on_disk = sorted(path.name for path in (project.path / "docs").glob("*.md"))
     assert sorted(pages) == on_disk
     assert ("infrastructure.md" in pages) == (project.answers.get("cloud", "none") != "none")

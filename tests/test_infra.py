@@ -411,15 +411,15 @@ def test_checkov_finds_no_failed_check(projects: dict[str, Path], case: str) -> 
             assert len(reason) > 30, (path, match.group())
 
 
-@pytest.mark.parametrize("directory", TERRAFORM_DIRS)
-def test_terraform_validate_with_the_local_aws_mirror(
+def _initialised_aws_copy(
     projects: dict[str, Path], directory: str, tmp_path: Path
-) -> None:
+) -> tuple[Path, dict[str, str]]:
+    """`terraform init` of one directory of a copy of the AWS project's Terraform (so the
+    project keeps no .terraform), from the local provider mirror, never the network."""
     if shutil.which("terraform") is None:
-        pytest.skip("terraform is not installed: cannot run `terraform validate`")
+        pytest.skip("terraform is not installed: cannot init, validate or evaluate")
     if not any(AWS_MIRROR.glob("5.*/linux_amd64/terraform-provider-aws_*")):
-        pytest.skip(f"no local mirror of hashicorp/aws 5.x under {AWS_MIRROR}: validate needs it")
-    # A copy, so the generated project keeps no .terraform directory.
+        pytest.skip(f"no local mirror of hashicorp/aws 5.x under {AWS_MIRROR}: init needs it")
     work = tmp_path / "terraform"
     shutil.copytree(_terraform_root(projects["aws"]), work)
     env = _terraform_env(tmp_path)
@@ -432,6 +432,14 @@ def test_terraform_validate_with_the_local_aws_mirror(
         cwd,
         env,
     )
+    return cwd, env
+
+
+@pytest.mark.parametrize("directory", TERRAFORM_DIRS)
+def test_terraform_validate_with_the_local_aws_mirror(
+    projects: dict[str, Path], directory: str, tmp_path: Path
+) -> None:
+    cwd, env = _initialised_aws_copy(projects, directory, tmp_path)
     completed = _run(["terraform", "validate", "-json", "-no-color"], cwd, env)
     result = json.loads(completed.stdout)
     assert result["valid"] is True, result
@@ -475,19 +483,7 @@ def test_every_cloud_trusts_the_same_subjects(projects: dict[str, Path]) -> None
 def test_trusted_subjects_as_terraform_evaluates_them(
     projects: dict[str, Path], environment: str, expected: dict[str, str], tmp_path: Path
 ) -> None:
-    if shutil.which("terraform") is None:
-        pytest.skip("terraform is not installed: cannot evaluate the module's locals")
-    if not any(AWS_MIRROR.glob("5.*/linux_amd64/terraform-provider-aws_*")):
-        pytest.skip(f"no local mirror of hashicorp/aws 5.x under {AWS_MIRROR}: init needs it")
-    work = tmp_path / "terraform"
-    shutil.copytree(_terraform_root(projects["aws"]), work)
-    env = _terraform_env(tmp_path)
-    module = work / "modules" / "ml_service"
-    _run(
-        ["terraform", "init", "-backend=false", f"-plugin-dir={PLUGIN_DIR}", "-input=false"],
-        module,
-        env,
-    )
+    module, env = _initialised_aws_copy(projects, "modules/ml_service", tmp_path)
     variables = {
         "environment": environment,
         "github_repository": "acme/churn",
