@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
+import socket
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +23,33 @@ def project_env() -> dict[str, str]:
     env["UV_PYTHON_DOWNLOADS"] = "never"
     env["MLFLOW_DISABLE_TELEMETRY"] = "true"
     return env
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def served(project: Path, log_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`make serve` of the project on a free loopback port: its base URL and the process,
+    whose whole group (make, uv, uvicorn) is stopped on exit. Output goes to `log_path`."""
+    port = free_port()
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            ["make", "serve", f"PORT={port}"],
+            cwd=project,
+            env=project_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            yield f"http://127.0.0.1:{port}", server
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
 
 
 def run(project: Path, *argv: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:

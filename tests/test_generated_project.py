@@ -11,10 +11,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
-import os
 import re
-import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -28,7 +25,7 @@ import yaml
 
 from generator.create import NewProject
 from tests.conftest import generate
-from tests.generated import documented_predict, project_env, run
+from tests.generated import documented_predict, project_env, run, served
 
 REPRESENTATIVE: dict[str, dict[str, str]] = {
     "defaults": {},
@@ -342,12 +339,6 @@ def test_make_docs_fails_on_a_broken_link(installed: Path) -> None:
     assert "runbook.md" in output, output
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _request(url: str, payload: object | None = None) -> tuple[int, Any]:
     data = None if payload is None else json.dumps(payload).encode()
     request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
@@ -360,18 +351,7 @@ def _request(url: str, payload: object | None = None) -> tuple[int, Any]:
 
 def test_train_then_serve_answers_predict(installed: Path, tmp_path: Path) -> None:
     run(installed, "make", "train")
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen(
-        ["make", "serve", f"PORT={port}"],
-        cwd=installed,
-        env=project_env(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
+    with served(installed, tmp_path / "serve.log") as (base, server):
         deadline = time.monotonic() + 120
         status = 0
         while time.monotonic() < deadline and server.poll() is None:
@@ -408,7 +388,3 @@ def test_train_then_serve_answers_predict(installed: Path, tmp_path: Path) -> No
         for got, shown in zip(body["predictions"], documented["predictions"], strict=True):
             assert got.keys() == shown.keys()
             assert got.get("probabilities", {}).keys() == shown.get("probabilities", {}).keys()
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-        log.close()

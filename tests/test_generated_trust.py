@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
-import signal
-import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +22,7 @@ import pytest
 import yaml
 
 from tests.conftest import generate
-from tests.generated import project_env, run
+from tests.generated import project_env, run, served
 
 CASES = {
     "classification": {},
@@ -95,32 +92,12 @@ def test_explain_prints_exact_contributions_as_json(trained: Trained) -> None:
         assert item["value"] == pytest.approx(float(second_row[item["feature"]]))
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def service(trained: Trained, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`make serve` on a free loopback port, shared by the load tests of a project; the
     load test itself waits for /ready."""
-    port = _free_port()
-    log = (tmp_path_factory.mktemp("serve") / "serve.log").open("w")
-    server = subprocess.Popen(
-        ["make", "serve", f"PORT={port}"],
-        cwd=trained.path,
-        env=project_env(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-        log.close()
+    with served(trained.path, tmp_path_factory.mktemp("serve") / "serve.log") as (url, _):
+        yield url
 
 
 def _load_test(

@@ -23,8 +23,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -38,7 +36,7 @@ import yaml
 from generator import __version__
 from generator.create import create_project
 from tests.conftest import REPO_ROOT, generate
-from tests.generated import project_env, run
+from tests.generated import project_env, run, served
 from tests.template_factory import build_template, commit_all, commit_and_tag, generate_project
 from tests.test_generated_project import ALL_CASES, REPRESENTATIVE
 from tests.validators import YAMLLINT_CONFIG, check, require
@@ -1042,12 +1040,6 @@ def test_monitor_job_reports_drift_or_none(
         assert report
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_cd_model_lookup_and_smoke_test_against_a_served_model(
     installed: Path, trained: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -1055,26 +1047,11 @@ def test_cd_model_lookup_and_smoke_test_against_a_served_model(
     runner.job("cd", "build", only=("Model version to serve",), values={"MODEL_VERSION": ""})
     assert runner.outputs() == {"version": trained["outputs"]["champion"]}
 
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen(
-        ["make", "serve", f"PORT={port}"],
-        cwd=installed,
-        env=project_env(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
+    with served(installed, tmp_path / "serve.log") as (url, _):
         (smoke,) = runner.job(
             "cd", "staging", only=("Smoke test /health and /predict",), values={"SERVICE_URL": url}
         )
         assert f"smoke test passed: {url} answers with model version 1" in smoke.stdout
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-        log.close()
 
     # Nothing answers any more: the same step fails, which is what triggers the rollback.
     runner.base_env["SMOKE_TIMEOUT"] = "3"
