@@ -73,8 +73,8 @@ def new(
     ] = True,
 ) -> None:
     """Generate a new ML project in DEST."""
-    from generator.answers import parse_data
-    from generator.create import create_project
+    from generator.commands.new import create_project
+    from generator.project.answers import parse_data
 
     try:
         answers = parse_data(data or [], data_file)
@@ -145,9 +145,9 @@ def update(
     Exit 0 when the update applied cleanly, 1 when conflicts remain to resolve,
     2 when refused (dirty tree, not a git repository, not a generated project).
     """
-    from generator.answers import parse_data
-    from generator.report import update_json, update_text
-    from generator.update import update_project
+    from generator.commands.update import update_project
+    from generator.project.answers import parse_data
+    from generator.reports.maintenance import update_json, update_text
 
     try:
         _check_format(output_format)
@@ -172,8 +172,8 @@ def diff(
 
     Exit 0 when the project matches its template release, 1 when files drifted.
     """
-    from generator.drift import find_drift
-    from generator.report import drift_text
+    from generator.project.drift import find_drift
+    from generator.reports.maintenance import drift_text
 
     try:
         result = find_drift(path)
@@ -194,8 +194,8 @@ def check_update(
 
     Exit 0 when the project is at the latest release, 1 when a newer one exists.
     """
-    from generator.check_update import check_update as check
-    from generator.report import check_json, check_text
+    from generator.commands.check_update import check_update as check
+    from generator.reports.maintenance import check_json, check_text
 
     try:
         _check_format(output_format)
@@ -229,8 +229,14 @@ def check(
     Exit 0 when every project conforms, 1 on violations, 2 on bad input or when a check
     could not run.
     """
-    from generator.check_runner import check_projects
-    from generator.formats import FORMATS, json_report, markdown_report, sarif_report, text_report
+    from generator.commands.check import check_projects
+    from generator.reports.check import (
+        FORMATS,
+        json_report,
+        markdown_report,
+        sarif_report,
+        text_report,
+    )
 
     try:
         _check_format(output_format, FORMATS)
@@ -323,9 +329,9 @@ def _fleet(
     policy: Path | None,
     output_format: str,
 ) -> None:
-    from generator.fleet import default_jobs, discover, run_fleet
-    from generator.fleet_report import fleet_json, fleet_text
-    from generator.policy import load_policy
+    from generator.commands.fleet import default_jobs, discover, run_fleet
+    from generator.policy.file import load_policy
+    from generator.reports.fleet import fleet_json, fleet_text
 
     try:
         _check_format(output_format)

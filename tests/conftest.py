@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from generator.create import NewProject, create_project
+from generator.commands.new import NewProject, create_project
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

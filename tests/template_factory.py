@@ -23,7 +23,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from generator.create import create_project
+from generator.commands.new import create_project
 
 IDENTITY = ("-c", "user.name=forgeml tests", "-c", "user.email=tests@forgeml.invalid")
 

@@ -17,8 +17,8 @@ import pytest
 from typer.testing import CliRunner
 
 from generator.cli import app
-from generator.create import create_project
-from generator.policy import POLICY_FILE
+from generator.commands.new import create_project
+from generator.policy.file import POLICY_FILE
 from tests.template_factory import (
     build_template,
     clone_project,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from generator.check_update import check_update
 from generator.cli import app
+from generator.commands.check_update import check_update
 from tests.template_factory import build_template, generate_project, git
 
 runner = CliRunner()

@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from generator.check_runner import ProjectReport, check_project, run_checks
 from generator.checks import BY_CODE, CHECKS, FAMILIES
 from generator.checks.context import ReleaseIndex, RepoContext
 from generator.checks.model import CheckResult
-from generator.drift import find_drift
+from generator.commands.check import ProjectReport, check_project, run_checks
 from generator.errors import ForgemlError
-from generator.patterns import copier_exclusions, matches
-from generator.policy import Policy
+from generator.policy.file import Policy
+from generator.project.drift import find_drift
+from generator.project.patterns import copier_exclusions, matches
 from tests.template_factory import build_template, clone_project, commit_all, generate_project
 
 

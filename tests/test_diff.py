@@ -8,9 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from generator.cli import app
-from generator.drift import find_drift
+from generator.commands.update import update_project
 from generator.errors import ForgemlError
-from generator.update import update_project
+from generator.project.drift import find_drift
 from tests.template_factory import build_template, clone_project, commit_all, generate_project
 
 runner = CliRunner()

@@ -19,13 +19,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from generator import fleet_ops
 from generator.checks.context import ReleaseIndex
 from generator.cli import app
+from generator.commands.fleet import discover, run_fleet
+from generator.commands.fleet import ops as fleet_ops
+from generator.commands.fleet.ops import RepoCheck
 from generator.errors import ForgemlError
-from generator.fleet import discover, run_fleet
-from generator.fleet_ops import RepoCheck
-from generator.policy import parse_policy
+from generator.policy.file import parse_policy
 from tests.template_factory import build_template, clone_project, commit_all, generate_project, git
 
 runner = CliRunner()

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
-from generator.create import NewProject
+from generator.commands.new import NewProject
 from tests.conftest import generate
 from tests.generated import documented_predict, project_env, run, served
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from generator.backend.git import run_git
 from generator.errors import ForgemlError
-from generator.gitops import run_git
 
 
 def test_failure_reports_gits_fatal_line_not_its_hints(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import create
+from generator.commands import new as create
 from generator.errors import ForgemlError
 from tests.conftest import generate
 

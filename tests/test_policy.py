@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from generator.errors import ForgemlError
-from generator.policy import (
+from generator.policy.file import (
     POLICY_FILE,
     PolicyError,
     bundled_policy_path,
@@ -15,7 +15,7 @@ from generator.policy import (
     load_policy,
     parse_policy,
 )
-from generator.toml_lines import key_line
+from generator.policy.toml_lines import key_line
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator import __version__, create, template_source
+from generator import __version__
+from generator.commands import new as create
 from generator.errors import ForgemlError
-from generator.template_cache import ensure_release
-from generator.template_source import CANONICAL_TEMPLATE_URL, resolve_template
+from generator.templates import source as template_source
+from generator.templates.cache import ensure_release
+from generator.templates.source import CANONICAL_TEMPLATE_URL, resolve_template
 from tests.conftest import REPO_ROOT
 from tests.template_factory import build_template, git
 

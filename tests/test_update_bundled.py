@@ -16,13 +16,14 @@ import yaml
 from plumbum import local
 
 import generator
-from generator import create, template_source
-from generator.check_update import check_update
-from generator.drift import find_drift
+from generator.commands import new as create
+from generator.commands.check_update import check_update
+from generator.commands.update import update_project
 from generator.errors import ForgemlError
-from generator.template_cache import cache_root
-from generator.template_source import CANONICAL_TEMPLATE_URL
-from generator.update import update_project
+from generator.project.drift import find_drift
+from generator.templates import source as template_source
+from generator.templates.cache import cache_root
+from generator.templates.source import CANONICAL_TEMPLATE_URL
 from tests.template_factory import (
     UNTOUCHED_RENDERED,
     build_template,

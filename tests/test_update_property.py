@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator.update import update_project
+from generator.commands.update import update_project
 from tests.template_factory import (
     UNTOUCHED_RENDERED,
     build_template,

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from generator.commands.update import update_project
 from generator.errors import EXIT_PROBLEMS, EXIT_REFUSED, ForgemlError
-from generator.update import update_project
 from tests.template_factory import (
     build_template,
     clone_project,

@@ -34,7 +34,7 @@ import pytest
 import yaml
 
 from generator import __version__
-from generator.create import create_project
+from generator.commands.new import create_project
 from tests.conftest import REPO_ROOT, generate
 from tests.generated import project_env, run, served
 from tests.template_factory import build_template, commit_all, commit_and_tag, generate_project

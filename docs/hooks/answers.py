@@ -259,13 +259,13 @@ def _default(question: Question) -> str:
 
 
 def forgeml_checks(name: str) -> str | None:
-    """What forgeml checks beyond copier.yml for `name` (see generator/answers.py)."""
+    """What forgeml checks beyond copier.yml for `name` (see generator/project/answers.py)."""
     if name != "package_name":
         return None
     root = Path(__file__).resolve().parents[2]
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
-    from generator.answers import RESERVED_PACKAGE_NAMES
+    from generator.project.answers import RESERVED_PACKAGE_NAMES
 
     reserved = ", ".join(f"`{item}`" for item in sorted(RESERVED_PACKAGE_NAMES))
     return (

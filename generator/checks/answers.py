@@ -6,11 +6,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from generator.checks.model import Check, Finding
-from generator.create import ANSWERS_FILE
+from generator.commands.new import ANSWERS_FILE
 
 if TYPE_CHECKING:
     from generator.checks.context import RepoContext
-    from generator.policy import Policy
+    from generator.policy.file import Policy
 
 _FIX = (
     "Change the answer with `forgeml update --data KEY=VALUE` (it re-renders every file "

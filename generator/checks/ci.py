@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from generator.checks.context import RepoContext
-    from generator.policy import Policy
+    from generator.policy.file import Policy
 
 WORKFLOWS_DIR = ".github/workflows"
 

@@ -15,13 +15,13 @@ from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 
-from generator.create import ANSWERS_FILE
-from generator.drift import DriftResult, find_drift
+from generator.backend.git import WorkTree, project_files, work_tree
+from generator.commands.new import ANSWERS_FILE
 from generator.errors import ForgemlError
-from generator.gitops import WorkTree, project_files, work_tree
-from generator.patterns import matches
-from generator.project import GeneratedProject, load_project
-from generator.template_location import locate_template, template_releases
+from generator.project.drift import DriftResult, find_drift
+from generator.project.generated import GeneratedProject, load_project
+from generator.project.patterns import matches
+from generator.templates.location import locate_template, template_releases
 
 # Directories a project outside git never wants scanned (environments, caches).
 _UNSCANNED_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__"})

@@ -9,8 +9,8 @@ from generator.checks.model import Check, Finding
 
 if TYPE_CHECKING:
     from generator.checks.context import RepoContext
-    from generator.drift import FileDrift
-    from generator.policy import Policy
+    from generator.policy.file import Policy
+    from generator.project.drift import FileDrift
 
 # The project side of a unified diff's first hunk: `@@ -12,3 +12,4 @@` -> 12.
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)", re.MULTILINE)

@@ -8,7 +8,7 @@ from generator.checks.model import Check, Finding
 
 if TYPE_CHECKING:
     from generator.checks.context import RepoContext
-    from generator.policy import Policy
+    from generator.policy.file import Policy
 
 
 def required_files(context: RepoContext, policy: Policy) -> list[Finding] | None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from generator.changes import conflict_marker_line
 from generator.checks.model import Check, Finding
-from generator.patterns import matches
+from generator.project.changes import conflict_marker_line
+from generator.project.patterns import matches
 
 if TYPE_CHECKING:
     from generator.checks.context import RepoContext
-    from generator.policy import Policy
+    from generator.policy.file import Policy
 
 # Larger files are data, not merged text; reading them would only cost time.
 _MAX_SCANNED_BYTES = 2 * 1024 * 1024

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from generator.checks.context import RepoContext
-    from generator.policy import Policy
+    from generator.policy.file import Policy
 
 Status = Literal["pass", "fail", "skip", "error"]
 

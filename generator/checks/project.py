@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from generator.checks.model import Check, Finding
-from generator.create import ANSWERS_FILE
+from generator.commands.new import ANSWERS_FILE
 from generator.errors import ForgemlError
 
 if TYPE_CHECKING:
     from generator.checks.context import RepoContext
-    from generator.policy import Policy
+    from generator.policy.file import Policy
 
 
 def answers_file_readable(context: RepoContext, policy: Policy) -> list[Finding]:

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 from packaging.version import Version
 
 from generator.checks.model import Check, Finding
-from generator.create import ANSWERS_FILE
-from generator.releases import newer_than, parse_release
+from generator.commands.new import ANSWERS_FILE
+from generator.templates.releases import newer_than, parse_release
 
 if TYPE_CHECKING:
     from generator.checks.context import RepoContext
-    from generator.policy import Policy
+    from generator.policy.file import Policy
 
 
 def oldest_release(context: RepoContext, policy: Policy) -> list[Finding] | None:

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from generator import copier_calls
-from generator.patterns import copier_exclusions, matches
-from generator.project import load_project
-from generator.template_location import locate_template
+from generator.backend import copier as copier_calls
+from generator.project.generated import load_project
+from generator.project.patterns import copier_exclusions, matches
+from generator.templates.location import locate_template
 
 DriftKind = Literal["modified", "deleted", "mode"]
 

@@ -16,15 +16,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator.backend.git import untracked_repositories
 from generator.errors import ForgemlError
-from generator.gitops import untracked_repositories
-from generator.template_cache import cache_root, ensure_release
+from generator.templates.cache import cache_root, ensure_release
 
 # Where released versions of this template live; recorded for projects generated from a
 # wheel so that they stay updatable wherever they are cloned.
 CANONICAL_TEMPLATE_URL = "https://github.com/forgeml/forgeml.git"
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 PACKAGED_TEMPLATE = PACKAGE_DIR / "_template"
 CHECKOUT_ROOT = PACKAGE_DIR.parent
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import EXIT_OK, EXIT_PROBLEMS
-from generator.project import load_project
-from generator.releases import latest, newer_than
-from generator.template_location import locate_template, template_releases
+from generator.project.generated import load_project
+from generator.templates.location import locate_template, template_releases
+from generator.templates.releases import latest, newer_than
 
 
 @dataclass(frozen=True)

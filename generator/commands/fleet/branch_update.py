@@ -17,10 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from generator.changes import ChangeSet
-from generator.checks.context import ReleaseIndex
-from generator.errors import ForgemlError
-from generator.gitops import (
+from generator.backend.git import (
     add_worktree,
     branch_exists,
     commit_all,
@@ -29,9 +26,12 @@ from generator.gitops import (
     remove_worktree,
     resolve_commit,
 )
-from generator.project import load_project, require_repository
-from generator.releases import latest, newer_than
-from generator.update import update_project
+from generator.checks.context import ReleaseIndex
+from generator.commands.update import update_project
+from generator.errors import ForgemlError
+from generator.project.changes import ChangeSet
+from generator.project.generated import load_project, require_repository
+from generator.templates.releases import latest, newer_than
 
 BRANCH_PREFIX = "forgeml/update-"
 Outcome = Literal["updated", "conflicts", "current", "exists", "failed"]

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from generator.check_update import UpdateCheck
-from generator.drift import DriftResult
-from generator.update import UpdateResult
+from generator.commands.check_update import UpdateCheck
+from generator.commands.update import UpdateResult
+from generator.project.drift import DriftResult
 
 _LABEL_WIDTH = 10
 

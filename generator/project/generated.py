@@ -15,9 +15,9 @@ from typing import Any
 
 import yaml
 
-from generator.create import ANSWERS_FILE
+from generator.backend.git import git_available, status, work_tree
+from generator.commands.new import ANSWERS_FILE
 from generator.errors import ForgemlError
-from generator.gitops import git_available, status, work_tree
 
 # How many offending paths a refusal names before summarising the rest.
 _SHOWN_PATHS = 3

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from generator.gitops import clone_detached
+from generator.backend.git import clone_detached
 
 
 @contextmanager

@@ -20,16 +20,20 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from generator import copier_calls
-from generator.answers import check_final_answers, check_given_answers, check_known_questions
-from generator.changes import ChangeSet, collect_changes, rejects_present
-from generator.copier_calls import ConflictStyle
+from generator.backend import copier as copier_calls
+from generator.backend.copier import ConflictStyle
+from generator.backend.git import run_git, status
 from generator.errors import EXIT_OK, EXIT_PROBLEMS, ForgemlError
-from generator.gitops import run_git, status
-from generator.project import RepositoryState, load_project, require_clean_repository
-from generator.releases import latest, parse_release
-from generator.scratch import scratch_clone
-from generator.template_location import TemplateLocation, locate_template, template_releases
+from generator.project.answers import (
+    check_final_answers,
+    check_given_answers,
+    check_known_questions,
+)
+from generator.project.changes import ChangeSet, collect_changes, rejects_present
+from generator.project.generated import RepositoryState, load_project, require_clean_repository
+from generator.project.scratch import scratch_clone
+from generator.templates.location import TemplateLocation, locate_template, template_releases
+from generator.templates.releases import latest, parse_release
 
 if TYPE_CHECKING:
     from copier._main import Worker

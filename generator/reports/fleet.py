@@ -11,9 +11,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from generator.fleet import FleetReport
-from generator.fleet_ops import RepoCheck, RepoResult, RepoStatus, RepoUpdate, exit_code
-from generator.formats import project_payload, shown_path, verdict
+from generator.commands.fleet import FleetReport
+from generator.commands.fleet.ops import RepoCheck, RepoResult, RepoStatus, RepoUpdate, exit_code
+from generator.reports.check import project_payload, shown_path, verdict
 
 _ATTENTION = "bold red"
 # How the summary line counts each update outcome.

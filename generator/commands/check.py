@@ -15,9 +15,9 @@ from pathlib import Path
 from generator.checks import BY_CODE, CHECKS
 from generator.checks.context import ReleaseIndex, RepoContext
 from generator.checks.model import Check, CheckResult, Finding, Status
-from generator.create import ANSWERS_FILE
+from generator.commands.new import ANSWERS_FILE
 from generator.errors import EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED, ForgemlError
-from generator.policy import Policy, find_policy, load_policy
+from generator.policy.file import Policy, find_policy, load_policy
 
 
 @dataclass(frozen=True)

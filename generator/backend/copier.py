@@ -16,9 +16,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from generator.answers import describe_copier_value_error
 from generator.errors import ForgemlError
-from generator.template_location import TemplateLocation, redirected
+from generator.project.answers import describe_copier_value_error
+from generator.templates.location import TemplateLocation, redirected
 
 if TYPE_CHECKING:
     from copier._main import Worker

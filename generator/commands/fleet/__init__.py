@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.checks.context import ReleaseIndex
-from generator.create import ANSWERS_FILE
+from generator.commands.fleet.ops import Operation, RepoResult, exit_code, failed, run_one
+from generator.commands.new import ANSWERS_FILE
 from generator.errors import EXIT_OK, ForgemlError
-from generator.fleet_ops import Operation, RepoResult, exit_code, failed, run_one
-from generator.policy import Policy
-from generator.template_location import use_private_mirrors
+from generator.policy.file import Policy
+from generator.templates.location import use_private_mirrors
 
 ProgressCallback = Callable[[RepoResult], None]
 

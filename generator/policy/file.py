@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from generator import template_source
 from generator.checks import BY_CODE, FAMILIES
 from generator.errors import ForgemlError
-from generator.releases import parse_release
-from generator.toml_lines import key_line
+from generator.policy.toml_lines import key_line
+from generator.templates import source as template_source
+from generator.templates.releases import parse_release
 
 POLICY_FILE = "forgeml-policy.toml"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import platformdirs
 
-from generator.gitops import init_repository, run_git
+from generator.backend.git import init_repository, run_git
 
 _IDENTITY = ("-c", "user.name=forgeml", "-c", "user.email=forgeml@localhost")
 

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import generator
-from generator import template_source
 from generator.errors import ForgemlError
-from generator.releases import latest, release_tags
-from generator.template_cache import cache_root, ensure_release
+from generator.templates import source as template_source
+from generator.templates.cache import cache_root, ensure_release
+from generator.templates.releases import latest, release_tags
 
 
 @dataclass(frozen=True)

@@ -18,15 +18,15 @@ from typing import Any
 import yaml
 
 from generator import __version__
-from generator.answers import (
+from generator.backend.git import commit_all, git_available, init_repository
+from generator.errors import ForgemlError
+from generator.project.answers import (
     check_final_answers,
     check_given_answers,
     check_known_questions,
     describe_copier_value_error,
 )
-from generator.errors import ForgemlError
-from generator.gitops import commit_all, git_available, init_repository
-from generator.template_source import TemplateSource, check_local_template, resolve_template
+from generator.templates.source import TemplateSource, check_local_template, resolve_template
 
 ANSWERS_FILE = ".copier-answers.yml"
 

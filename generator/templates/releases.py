@@ -11,7 +11,7 @@ import re
 
 from packaging.version import InvalidVersion, Version
 
-from generator.gitops import ls_remote_tags
+from generator.backend.git import ls_remote_tags
 
 # `git describe --tags` output for a commit past a tag: <tag>-<distance>-g<hash>.
 _DESCRIBED = re.compile(r"^(?P<tag>.+)-(?P<distance>\d+)-g(?P<hash>[0-9a-f]+)$")

@@ -20,10 +20,10 @@ from rich.table import Table
 from rich.text import Text
 
 from generator import __version__
-from generator.check_runner import CheckReport, ProjectReport
 from generator.checks import CHECKS
 from generator.checks.model import Check, CheckResult, Finding, Status
-from generator.create import ANSWERS_FILE
+from generator.commands.check import CheckReport, ProjectReport
+from generator.commands.new import ANSWERS_FILE
 
 FORMATS = ("text", "json", "sarif", "markdown")
 SARIF_SCHEMA = (

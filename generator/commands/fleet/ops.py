@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from generator.branch_update import BranchUpdate, update_on_branch
-from generator.check_runner import ProjectReport, project_context, run_checks
 from generator.checks.context import ReleaseIndex
+from generator.commands.check import ProjectReport, project_context, run_checks
+from generator.commands.fleet.branch_update import BranchUpdate, update_on_branch
 from generator.errors import EXIT_OK, EXIT_PROBLEMS, ForgemlError
-from generator.policy import Policy, find_policy
-from generator.releases import latest, newer_than
+from generator.policy.file import Policy, find_policy
+from generator.templates.releases import latest, newer_than
 
 Operation = Literal["status", "check", "update"]
 OPERATIONS: tuple[Operation, ...] = ("status", "check", "update")

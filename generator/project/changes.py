@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.gitops import StatusEntry, other_files, status
+from generator.backend.git import StatusEntry, other_files, status
 
 _MARKERS = (
     re.compile(rb"^<{7}(?: |$)", re.MULTILINE),

@@ -1,0 +1,1 @@
+"""The backend layer: the only modules that run git and call copier."""

@@ -1,0 +1,1 @@
+"""The organisation policy that `check` and `fleet` enforce (`forgeml-policy.toml`)."""

@@ -1,0 +1,1 @@
+"""Renderings of command results for people and machines (text, JSON, SARIF, Markdown)."""
