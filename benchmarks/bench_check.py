@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from generator.commands.check import check_project  # noqa: E402  (needs the repository on sys.path)
 from generator.commands.new import create_project  # noqa: E402
-from tests.template_factory import clone_project, commit_all, commit_and_tag  # noqa: E402
+from tests.support.template_factory import clone_project, commit_all, commit_and_tag  # noqa: E402
 
 FORGEML = shutil.which("forgeml")
 

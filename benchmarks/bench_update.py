@@ -1,6 +1,6 @@
 """Time `forgeml update` against raw `copier update` of the same change.
 
-The change is the fixture template's 1.0.0 -> 2.0.0 (tests/template_factory.py: a file
+The change is the fixture template's 1.0.0 -> 2.0.0 (tests/support/template_factory.py: a file
 changed, added, removed, renamed by a migration, executable bits) on a project with
 committed local edits. Every run starts from a fresh clone of the same project (not
 timed), and each command runs as a fresh process (interpreter start-up and imports
@@ -27,7 +27,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from tests.template_factory import (  # noqa: E402  (needs the repository on sys.path)
+from tests.support.template_factory import (  # noqa: E402  (needs the repository on sys.path)
     build_template,
     clone_project,
     commit_all,

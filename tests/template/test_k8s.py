@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO_ROOT
-from tests.infra_project import infra_project
+from tests.support.infra_project import infra_project
 
 CHECKOV = REPO_ROOT / ".tools" / "checkov" / "bin" / "checkov"
 ENVS = ("staging", "prod")

@@ -25,7 +25,7 @@ import yaml
 
 from generator.commands.new import NewProject
 from tests.conftest import generate
-from tests.generated import documented_predict, project_env, run, served
+from tests.support.generated import documented_predict, project_env, run, served
 
 REPRESENTATIVE: dict[str, dict[str, str]] = {
     "defaults": {},
@@ -53,7 +53,7 @@ STATIC_ONLY: dict[str, dict[str, str]] = {
         "package_name": "customer_lifetime_value_forecast_service_europe1",
     },
     # Infrastructure answers are separate cases, not multiplied into the matrix:
-    # tests/test_infra.py and tests/test_k8s.py validate what they generate.
+    # tests/template/test_infra.py and tests/template/test_k8s.py validate what they generate.
     "cloud-aws": {"cloud": "aws"},
     "cloud-gcp-kubernetes": {"cloud": "gcp", "deploy_target": "kubernetes"},
     "cloud-azure": {"cloud": "azure"},

@@ -11,7 +11,12 @@ from generator.cli import app
 from generator.commands.update import update_project
 from generator.errors import ForgemlError
 from generator.project.drift import find_drift
-from tests.template_factory import build_template, clone_project, commit_all, generate_project
+from tests.support.template_factory import (
+    build_template,
+    clone_project,
+    commit_all,
+    generate_project,
+)
 
 runner = CliRunner()
 

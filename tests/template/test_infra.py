@@ -28,7 +28,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO_ROOT
-from tests.infra_project import infra_project
+from tests.support.infra_project import infra_project
 
 hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 is not installed (pip install -e .[dev])")
 

@@ -1,9 +1,9 @@
-"""One generated project with infrastructure, shared by tests/test_infra.py and
-tests/test_k8s.py: generating a project takes tens of seconds on a busy machine, so it is
-generated at most once per session and cloud. AWS is generated with the service on
+"""One generated project with infrastructure, shared by tests/template/test_infra.py and
+tests/template/test_k8s.py: generating a project takes tens of seconds on a busy machine, so
+it is generated at most once per session and cloud. AWS is generated with the service on
 Kubernetes (deploy/k8s, the most files), GCP and Azure with their managed services, so
-both deploy targets are covered. tests/test_generated_project.py checks the exact file sets of
-the other answer combinations, `cloud = none` included."""
+both deploy targets are covered. tests/template/test_generated_project.py checks the exact
+file sets of the other answer combinations, `cloud = none` included."""
 
 from __future__ import annotations
 

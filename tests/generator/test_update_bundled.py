@@ -24,7 +24,7 @@ from generator.project.drift import find_drift
 from generator.templates import source as template_source
 from generator.templates.cache import cache_root
 from generator.templates.source import CANONICAL_TEMPLATE_URL
-from tests.template_factory import (
+from tests.support.template_factory import (
     UNTOUCHED_RENDERED,
     build_template,
     commit_all,

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from generator.cli import app
-from tests.template_factory import (
+from tests.support.template_factory import (
     build_template,
     clone_project,
     commit_all,

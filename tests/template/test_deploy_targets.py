@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import generate
-from tests.generated import project_env
+from tests.support.generated import project_env
 
 FAKE_CLI = r'''#!/usr/bin/env python3
 """A stand-in for aws, gcloud, az and kubectl (by the name it is called by)."""

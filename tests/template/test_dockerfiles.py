@@ -21,9 +21,9 @@ import pytest
 import yaml
 
 from tests.conftest import generate
-from tests.generated import project_env, run
-from tests.test_generated_project import ALL_CASES, REPRESENTATIVE
-from tests.validators import check, require
+from tests.support.generated import project_env, run
+from tests.template.test_generated_project import ALL_CASES, REPRESENTATIVE
+from tests.support.validators import check, require
 
 
 def instructions(dockerfile: str) -> list[tuple[str, str]]:

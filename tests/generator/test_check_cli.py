@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from generator.cli import app
 from generator.commands.new import create_project
 from generator.policy.file import POLICY_FILE
-from tests.template_factory import (
+from tests.support.template_factory import (
     build_template,
     clone_project,
     commit_and_tag,
@@ -27,8 +27,8 @@ from tests.template_factory import (
     git,
 )
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = Path(__file__).resolve().parent / "data" / "sarif-schema-2.1.0.json"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = Path(__file__).resolve().parents[1] / "data" / "sarif-schema-2.1.0.json"
 runner = CliRunner()
 
 POLICY = """\

@@ -1,7 +1,7 @@
 """Every check on a project that passes it and on one that fails it, and the runner's
 selection, ignore-with-reason, requirement and error handling.
 
-Projects come from the tiny fixture template (tests/template_factory.py), at release
+Projects come from the tiny fixture template (tests/support/template_factory.py), at release
 1.0.0 unless a test needs 2.0.0, each a fresh clone.
 """
 
@@ -20,7 +20,12 @@ from generator.errors import ForgemlError
 from generator.policy.file import Policy
 from generator.project.drift import find_drift
 from generator.project.patterns import copier_exclusions, matches
-from tests.template_factory import build_template, clone_project, commit_all, generate_project
+from tests.support.template_factory import (
+    build_template,
+    clone_project,
+    commit_all,
+    generate_project,
+)
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +71,7 @@ def test_codes_are_unique_stable_and_documented() -> None:
     assert len(codes) == len(set(codes))
     assert all(code.startswith("FML") and len(code) == 6 for code in codes)
     assert set(FAMILIES) == {"project", "answers", "template", "files", "drift", "ci", "leftovers"}
-    docs = (Path(__file__).resolve().parent.parent / "docs" / "policy.md").read_text()
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "policy.md").read_text()
     for c in CHECKS:
         assert c.title
         assert c.fix

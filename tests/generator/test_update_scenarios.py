@@ -16,7 +16,7 @@ import yaml
 
 from generator.commands.update import update_project
 from generator.errors import EXIT_PROBLEMS, EXIT_REFUSED, ForgemlError
-from tests.template_factory import (
+from tests.support.template_factory import (
     build_template,
     clone_project,
     commit_all,

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from generator.cli import app
 from generator.commands.check_update import check_update
-from tests.template_factory import build_template, generate_project, git
+from tests.support.template_factory import build_template, generate_project, git
 
 runner = CliRunner()
 

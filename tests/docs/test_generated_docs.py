@@ -22,9 +22,9 @@ import yaml
 
 from generator.commands.new import NewProject
 from tests.conftest import generate
-from tests.generated import documented_predict
-from tests.test_docs import nav_pages
-from tests.test_generated_project import REPRESENTATIVE, STATIC_ONLY
+from tests.docs.test_docs import nav_pages
+from tests.support.generated import documented_predict
+from tests.template.test_generated_project import REPRESENTATIVE, STATIC_ONLY
 
 CASES = {**REPRESENTATIVE, **STATIC_ONLY}
 

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from tests.conftest import generate
-from tests.generated import project_env, run, served
+from tests.support.generated import project_env, run, served
 
 CASES = {
     "classification": {},

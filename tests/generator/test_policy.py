@@ -17,7 +17,7 @@ from generator.policy.file import (
 )
 from generator.policy.toml_lines import key_line
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 FULL = """\
 # every key

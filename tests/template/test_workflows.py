@@ -1,6 +1,6 @@
 """The CI/CT/CD workflows of generated projects: validators, structure, and local runs.
 
-1. Validators (tests/validators.py) on every representative answer set: actionlint
+1. Validators (tests/support/validators.py) on every representative answer set: actionlint
    with shellcheck on `run:` blocks, `zizmor --offline` with zero findings, the
    GitHub JSON schemas of check-jsonschema, yamllint; shellcheck on scripts/.
 2. Structure: the hardening rules (least privilege, SHA pins with a version comment,
@@ -36,10 +36,10 @@ import yaml
 from generator import __version__
 from generator.commands.new import create_project
 from tests.conftest import REPO_ROOT, generate
-from tests.generated import project_env, run, served
-from tests.template_factory import build_template, commit_all, commit_and_tag, generate_project
-from tests.test_generated_project import ALL_CASES, REPRESENTATIVE
-from tests.validators import YAMLLINT_CONFIG, check, require
+from tests.support.generated import project_env, run, served
+from tests.support.template_factory import build_template, commit_all, commit_and_tag, generate_project
+from tests.template.test_generated_project import ALL_CASES, REPRESENTATIVE
+from tests.support.validators import YAMLLINT_CONFIG, check, require
 
 WORKFLOWS = ("ci", "ct", "cd", "monitor", "template-update")
 ACTIONS = ("cloud-auth", "registry-login")

@@ -26,7 +26,13 @@ from generator.commands.fleet import ops as fleet_ops
 from generator.commands.fleet.ops import RepoCheck
 from generator.errors import ForgemlError
 from generator.policy.file import parse_policy
-from tests.template_factory import build_template, clone_project, commit_all, generate_project, git
+from tests.support.template_factory import (
+    build_template,
+    clone_project,
+    commit_all,
+    generate_project,
+    git,
+)
 
 runner = CliRunner()
 

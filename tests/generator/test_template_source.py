@@ -17,7 +17,7 @@ from generator.templates import source as template_source
 from generator.templates.cache import ensure_release
 from generator.templates.source import CANONICAL_TEMPLATE_URL, resolve_template
 from tests.conftest import REPO_ROOT
-from tests.template_factory import build_template, git
+from tests.support.template_factory import build_template, git
 
 
 def _package_template(dest: Path) -> Path:

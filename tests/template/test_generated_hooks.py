@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import generate
-from tests.generated import project_env, run
+from tests.support.generated import project_env, run
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator.commands.update import update_project
-from tests.template_factory import (
+from tests.support.template_factory import (
     UNTOUCHED_RENDERED,
     build_template,
     clone_project,

@@ -1,0 +1,1 @@
+"""forgeml's tests: generator/ (the tool, fast), template/ (generated projects), docs/."""

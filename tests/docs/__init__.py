@@ -1,0 +1,1 @@
+"""Tests of forgeml's documentation site and of the generated projects' docs."""

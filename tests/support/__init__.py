@@ -1,0 +1,1 @@
+"""Code the tests share: the fixture template, generated-project helpers, validators."""
