@@ -45,8 +45,11 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from tests.conftest import generate  # noqa: E402  (needs the repository on sys.path)
-from tests.support.generated import project_env, run  # noqa: E402
+from tests.support.generated import (  # noqa: E402
+    generate,
+    project_env,
+    run,
+)
 
 CONCURRENCY = 32
 

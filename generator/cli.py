@@ -1,21 +1,27 @@
 """forgeml's command line: parses arguments, calls the commands, prints results.
 
 No logic lives here: each command is a plain function in its own module that returns
-a result or raises ForgemlError, which becomes one line on stderr and an exit code.
+a result or raises ForgemlError, which `reported` turns into one line on stderr and an
+exit code. Choices (`--format`, `--conflict`) are enums, parsed with the same one-line
+error; the modules behind a command are imported inside it so `--help` stays fast.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 
 from generator import __version__
-from generator.errors import EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED, ForgemlError
+from generator.backend.copier import ConflictStyle
+from generator.errors import EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED, ForgemlError, parse_choice
+from generator.reports import CheckFormat, ReportFormat
 
 app = typer.Typer(
     name="forgeml",
@@ -29,6 +35,44 @@ app = typer.Typer(
 )
 out = Console()
 err = Console(stderr=True)
+
+
+Params = ParamSpec("Params")
+Result = TypeVar("Result")
+# What to print on Ctrl-C, given the command's arguments; None lets click say "Aborted!".
+Interrupted = Callable[[dict[str, Any]], str] | None
+
+
+def reported(
+    interrupted: Interrupted = None,
+) -> Callable[[Callable[Params, Result]], Callable[Params, Result]]:
+    """Run a command, turning ForgemlError into `forgeml: error: <message>` and its exit code.
+
+    `interrupted` names what Ctrl-C left behind, for commands that write; the exit code
+    is then 130, as for any program a SIGINT stopped.
+    """
+
+    def decorate(command: Callable[Params, Result]) -> Callable[Params, Result]:
+        @functools.wraps(command)
+        def run(*args: Params.args, **kwargs: Params.kwargs) -> Result:
+            try:
+                return command(*args, **kwargs)
+            except ForgemlError as error:
+                _print_error(f"forgeml: error: {error.message}")
+                raise typer.Exit(error.exit_code) from None
+            except KeyboardInterrupt:
+                if interrupted is None:
+                    raise
+                _print_error(f"forgeml: {interrupted(kwargs)}")
+                raise typer.Exit(130) from None
+
+        return run
+
+    return decorate
+
+
+def _print_error(line: str) -> None:
+    err.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _version(value: bool) -> None:
@@ -48,6 +92,7 @@ def main(
 
 
 @app.command()
+@reported(lambda _: "interrupted; nothing was written")
 def new(
     dest: Annotated[Path, typer.Argument(help="Directory to create (must be new or empty).")],
     template: Annotated[
@@ -76,16 +121,10 @@ def new(
     from generator.commands.new import create_project
     from generator.project.answers import parse_data
 
-    try:
-        answers = parse_data(data or [], data_file)
-        project = create_project(
-            dest, data=answers, template=template, vcs_ref=vcs_ref, defaults=defaults, git=git
-        )
-    except ForgemlError as error:
-        _fail(error)
-    except KeyboardInterrupt:
-        err.print("forgeml: interrupted; nothing was written")
-        raise typer.Exit(130) from None
+    answers = parse_data(data or [], data_file)
+    project = create_project(
+        dest, data=answers, template=template, vcs_ref=vcs_ref, defaults=defaults, git=git
+    )
 
     if project.template_dirty:
         err.print(
@@ -110,10 +149,21 @@ def new(
     out.print("  make setup && make train")
 
 
-OUTPUT_FORMATS = ("text", "json")
+def _choices(choices: type[StrEnum]) -> str:
+    return "|".join(choice.value for choice in choices)
 
 
 @app.command()
+@reported(
+    lambda args: (
+        "interrupted; "
+        + (
+            "nothing was changed"
+            if args.get("dry_run")
+            else "see `git status` for a partial update"
+        )
+    )
+)
 def update(
     path: Annotated[Path, typer.Argument(help="The generated project (default: here).")] = Path(),
     to: Annotated[
@@ -128,7 +178,7 @@ def update(
         str,
         typer.Option(
             "--conflict",
-            metavar="inline|rej",
+            metavar=_choices(ConflictStyle),
             help="Conflicts as inline markers (default) or as .rej files.",
         ),
     ] = "inline",
@@ -137,7 +187,7 @@ def update(
         typer.Option("--data", "-d", metavar="KEY=VALUE", help="Change an answer (repeatable)."),
     ] = None,
     output_format: Annotated[
-        str, typer.Option("--format", metavar="text|json", help="Report format.")
+        str, typer.Option("--format", metavar=_choices(ReportFormat), help="Report format.")
     ] = "text",
 ) -> None:
     """Update a generated project to a newer template release, keeping local edits.
@@ -149,22 +199,17 @@ def update(
     from generator.project.answers import parse_data
     from generator.reports.maintenance import update_json, update_text
 
-    try:
-        _check_format(output_format)
-        result = update_project(
-            path, to=to, dry_run=dry_run, conflict=conflict, data=parse_data(data or [])
-        )
-    except ForgemlError as error:
-        _fail(error)
-    except KeyboardInterrupt:
-        where = "nothing was changed" if dry_run else "see `git status` for a partial update"
-        err.print(f"forgeml: interrupted; {where}", markup=False, highlight=False)
-        raise typer.Exit(130) from None
-    typer.echo(update_json(result) if output_format == "json" else update_text(result), nl=False)
+    report_format = parse_choice(ReportFormat, output_format, "--format")
+    result = update_project(
+        path, to=to, dry_run=dry_run, conflict=conflict, data=parse_data(data or [])
+    )
+    rendered = update_json(result) if report_format is ReportFormat.JSON else update_text(result)
+    typer.echo(rendered, nl=False)
     raise typer.Exit(result.exit_code)
 
 
 @app.command()
+@reported()
 def diff(
     path: Annotated[Path, typer.Argument(help="The generated project (default: here).")] = Path(),
 ) -> None:
@@ -172,22 +217,20 @@ def diff(
 
     Exit 0 when the project matches its template release, 1 when files drifted.
     """
-    from generator.project.drift import find_drift
+    from generator.commands.diff import diff as find_drift
     from generator.reports.maintenance import drift_text
 
-    try:
-        result = find_drift(path)
-    except ForgemlError as error:
-        _fail(error)
+    result = find_drift(path)
     typer.echo(drift_text(result), nl=False)
     raise typer.Exit(EXIT_PROBLEMS if result.drifted else EXIT_OK)
 
 
 @app.command("check-update")
+@reported()
 def check_update(
     path: Annotated[Path, typer.Argument(help="The generated project (default: here).")] = Path(),
     output_format: Annotated[
-        str, typer.Option("--format", metavar="text|json", help="Report format.")
+        str, typer.Option("--format", metavar=_choices(ReportFormat), help="Report format.")
     ] = "text",
 ) -> None:
     """Tell whether a newer template release is available.
@@ -197,16 +240,16 @@ def check_update(
     from generator.commands.check_update import check_update as check
     from generator.reports.maintenance import check_json, check_text
 
-    try:
-        _check_format(output_format)
-        result = check(path)
-    except ForgemlError as error:
-        _fail(error)
-    typer.echo(check_json(result) if output_format == "json" else check_text(result), nl=False)
+    report_format = parse_choice(ReportFormat, output_format, "--format")
+    result = check(path)
+    typer.echo(
+        check_json(result) if report_format is ReportFormat.JSON else check_text(result), nl=False
+    )
     raise typer.Exit(result.exit_code)
 
 
 @app.command()
+@reported()
 def check(
     paths: Annotated[
         list[Path] | None,
@@ -221,7 +264,7 @@ def check(
         ),
     ] = None,
     output_format: Annotated[
-        str, typer.Option("--format", metavar="text|json|sarif|markdown", help="Report format.")
+        str, typer.Option("--format", metavar=_choices(CheckFormat), help="Report format.")
     ] = "text",
 ) -> None:
     """Check projects against the organisation's policy (docs/policy.md).
@@ -230,24 +273,19 @@ def check(
     could not run.
     """
     from generator.commands.check import check_projects
-    from generator.reports.check import (
-        FORMATS,
-        json_report,
-        markdown_report,
-        sarif_report,
-        text_report,
-    )
+    from generator.reports.check import json_report, markdown_report, sarif_report, text_report
 
-    try:
-        _check_format(output_format, FORMATS)
-        report = check_projects(list(paths or []), policy)
-    except ForgemlError as error:
-        _fail(error)
-    if output_format == "text":
+    report_format = parse_choice(CheckFormat, output_format, "--format")
+    report = check_projects(list(paths or []), policy)
+    if report_format is CheckFormat.TEXT:
         out.print(text_report(report))
     else:
-        render = {"json": json_report, "sarif": sarif_report, "markdown": markdown_report}
-        typer.echo(render[output_format](report), nl=False)
+        render = {
+            CheckFormat.JSON: json_report,
+            CheckFormat.SARIF: sarif_report,
+            CheckFormat.MARKDOWN: markdown_report,
+        }
+        typer.echo(render[report_format](report), nl=False)
     raise typer.Exit(report.exit_code)
 
 
@@ -278,7 +316,7 @@ FleetPolicyOption = Annotated[
     ),
 ]
 FleetFormatOption = Annotated[
-    str, typer.Option("--format", metavar="text|json", help="Report format.")
+    str, typer.Option("--format", metavar=_choices(ReportFormat), help="Report format.")
 ]
 
 
@@ -322,6 +360,7 @@ def fleet_update(
     _fleet("update", roots, jobs, None, output_format)
 
 
+@reported(lambda _: "interrupted")
 def _fleet(
     operation: Literal["status", "check", "update"],
     roots: list[Path],
@@ -329,28 +368,23 @@ def _fleet(
     policy: Path | None,
     output_format: str,
 ) -> None:
+    from generator.checks import SELECTORS
     from generator.commands.fleet import default_jobs, discover, run_fleet
     from generator.policy.file import load_policy
     from generator.reports.fleet import fleet_json, fleet_text
 
-    try:
-        _check_format(output_format)
-        repositories = discover(roots)
-        loaded = load_policy(policy) if policy is not None else None
-        with _progress(len(repositories), f"fleet {operation}") as on_result:
-            report = run_fleet(
-                operation,
-                repositories,
-                jobs=jobs if jobs is not None else default_jobs(),
-                policy=loaded,
-                on_result=on_result,
-            )
-    except ForgemlError as error:
-        _fail(error)
-    except KeyboardInterrupt:
-        err.print("forgeml: interrupted", markup=False, highlight=False)
-        raise typer.Exit(130) from None
-    if output_format == "json":
+    report_format = parse_choice(ReportFormat, output_format, "--format")
+    repositories = discover(roots)
+    loaded = load_policy(policy, SELECTORS) if policy is not None else None
+    with _progress(len(repositories), f"fleet {operation}") as on_result:
+        report = run_fleet(
+            operation,
+            repositories,
+            jobs=jobs if jobs is not None else default_jobs(),
+            policy=loaded,
+            on_result=on_result,
+        )
+    if report_format is ReportFormat.JSON:
         typer.echo(fleet_json(report), nl=False)
     else:
         out.print(fleet_text(report))
@@ -375,16 +409,6 @@ def _progress(total: int, description: str) -> Iterator[Callable[[Any], None] | 
     ) as progress:
         task = progress.add_task(description, total=total)
         yield lambda _result: progress.advance(task)
-
-
-def _check_format(output_format: str, formats: tuple[str, ...] = OUTPUT_FORMATS) -> None:
-    if output_format not in formats:
-        raise ForgemlError(f"--format must be one of {', '.join(formats)}")
-
-
-def _fail(error: ForgemlError) -> None:
-    err.print(f"forgeml: error: {error.message}", markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(error.exit_code)
 
 
 __all__ = ["EXIT_REFUSED", "app"]

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+from typing import TypeVar
+
+Choice = TypeVar("Choice", bound=StrEnum)
+
 # Exit codes are part of the CLI contract (docs/cli.md).
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -25,3 +30,12 @@ class InvalidAnswerError(ForgemlError):
         super().__init__(f"invalid answer for {field}: {rule}")
         self.field = field
         self.rule = rule
+
+
+def parse_choice(choices: type[Choice], value: str, option: str) -> Choice:
+    """`value` as a member of `choices`, or the one-line error naming the option."""
+    try:
+        return choices(value)
+    except ValueError:
+        allowed = ", ".join(choice.value for choice in choices)
+        raise ForgemlError(f"{option} must be one of {allowed}") from None

@@ -1,15 +1,14 @@
-"""Shared fixtures: where the template lives and how tests generate projects from it."""
+"""Shared fixtures. Helpers live in tests/support/, never here: tests import them from there."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from generator.commands.new import NewProject, create_project
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from generator.commands.new import NewProject
+from tests.support.generated import generate
+from tests.support.template_factory import build_template
 
 
 @pytest.fixture(autouse=True)
@@ -20,11 +19,13 @@ def _isolated_cache(
     monkeypatch.setenv("FORGEML_CACHE_DIR", str(tmp_path_factory.mktemp("forgeml-cache")))
 
 
-def generate(dest: Path, **answers: Any) -> NewProject:
-    """Render the working tree of this repository (HEAD plus uncommitted edits)."""
-    return create_project(
-        dest, data=answers, template=str(REPO_ROOT), vcs_ref="HEAD", defaults=True
-    )
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny two-release template (tests/support/template_factory.py), built once.
+
+    Read-only: a test that changes a template builds its own with `build_template`.
+    """
+    return build_template(tmp_path_factory.mktemp("fixture-template") / "tpl")
 
 
 @pytest.fixture

@@ -1,39 +1,141 @@
-"""The copier calls `update` and `diff` make, with copier's failures as one-line errors.
+"""The copier adapter: every copier call, every translation of copier's failures and
+every read of copier's internals happen in this module, and nowhere else.
 
-Trust: both calls pass `unsafe=True`, so copier runs the template's `_migrations`
-without asking. forgeml only ever points copier at a source it already knows: the
-template bundled with forgeml, or the source the project itself records in
+copier's API returns its `Worker`, whose attributes (`template.questions_data`,
+`jinja_env`, `migration_tasks`) are not a stable interface; this module reads what
+forgeml needs from it into `Rendered`, so a copier release that moves them breaks one
+module. copier runs git through plumbum, whose failures are translated here as well.
+
+Trust: `update` and `render` pass `unsafe=True`, so copier runs the template's
+`_migrations` without asking. forgeml only ever points copier at a source it already
+knows: the template bundled with forgeml, or the source the project itself records in
 `_src_path`, which the user names by asking forgeml to maintain that project. A
 template that cannot migrate its own projects could not be updated at all, and
 copier's alternative (a `--trust` prompt) does not work unattended on 200 repositories.
+`copy` (for `forgeml new`) never passes `unsafe`: copier itself refuses a template's
+tasks unless the user trusts it.
 """
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Protocol
 
 from generator.errors import ForgemlError
-from generator.project.answers import describe_copier_value_error
-from generator.templates.location import TemplateLocation, redirected
 
 if TYPE_CHECKING:
     from copier._main import Worker
 
-ConflictStyle = Literal["inline", "rej"]
+
+class ConflictStyle(StrEnum):
+    """How copier leaves a 3-way merge it could not resolve (its `--conflict`)."""
+
+    INLINE = "inline"  # conflict markers in the file, and unmerged index entries
+    REJ = "rej"  # the file keeps the local version; the template's hunks go to FILE.rej
+
+
+class TemplateSource(Protocol):
+    """Where copier reads a template from (`templates.location.TemplateLocation`)."""
+
+    @property
+    def recorded(self) -> str:
+        """`_src_path` as recorded: what copier is given."""
+
+    @property
+    def local_repo(self) -> Path | None:
+        """The local repository git reads instead of `recorded`, when redirected."""
+
+    @property
+    def copier_mirrors(self) -> Path:
+        """Where copier keeps its mirrors of the template when redirected."""
+
+    def explain(self, message: str) -> str:
+        """`message` with the reason the template had to be reached where it was."""
+
+
+class JinjaEnvironment(Protocol):
+    """The part of a Jinja environment needed to evaluate copier validators."""
+
+    def from_string(self, source: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What forgeml needs to know of one copier run, read from copier's worker."""
+
+    # copier.yml's questions, by name, as copier parsed them.
+    questions: Mapping[str, Mapping[str, Any]]
+    # The environment copier renders with, to re-run validators on final answers.
+    jinja_env: JinjaEnvironment
+    # Releases whose `_migrations` ran (`update` only; unordered, as copier lists them).
+    migrations: frozenset[str] = frozenset()
+    # The template was a git work tree with uncommitted changes (`copy` only).
+    template_dirty: bool = False
+
+
+def copy(
+    src: str,
+    dest: Path,
+    *,
+    data: Mapping[str, Any],
+    vcs_ref: str | None,
+    defaults: bool,
+) -> Rendered:
+    """`forgeml new`'s render of `src` into `dest`, which the caller then checks."""
+    # Imported here: copier is the slowest import and `--help`/`--version` do not need it.
+    from copier import run_copy
+    from copier.errors import CopierError, DirtyLocalWarning
+    from plumbum import ProcessExecutionError  # copier runs git through plumbum
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            # Reported by the CLI in forgeml's words, with what it means for updates.
+            warnings.simplefilter("always", DirtyLocalWarning)
+            worker = run_copy(
+                src,
+                dest,
+                data=dict(data),
+                vcs_ref=vcs_ref,
+                defaults=defaults,
+                quiet=True,
+                cleanup_on_error=False,
+            )
+    except KeyboardInterrupt:  # includes copier's CopierAnswersInterrupt at a prompt
+        raise
+    except ValueError as error:
+        raise ForgemlError(describe_copier_value_error(error)) from error
+    except CopierError as error:
+        raise ForgemlError(f"copier: {_one_line(str(error))}") from error
+    except ProcessExecutionError as error:  # a git command copier ran to read the template
+        raise ForgemlError(
+            f"copier could not read the template: {_first_line(error.stderr)}"
+        ) from error
+
+    template_dirty = False
+    for warning in caught:
+        if issubclass(warning.category, DirtyLocalWarning):
+            template_dirty = True
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    return _rendered(worker, template_dirty=template_dirty)
 
 
 def update(
     project_dir: Path,
-    location: TemplateLocation,
+    location: TemplateSource,
     *,
     vcs_ref: str,
     data: Mapping[str, Any],
     conflict: ConflictStyle,
-) -> Worker:
+) -> Rendered:
     """copier's 3-way update of `project_dir` to `vcs_ref`, non-interactive.
 
     Recorded answers are kept, `data` overrides them, and a question new in `vcs_ref`
@@ -42,7 +144,7 @@ def update(
     from copier import run_update
 
     with _translated_errors(location), redirected(location):
-        return run_update(
+        worker = run_update(
             project_dir,
             dict(data),
             vcs_ref=vcs_ref,
@@ -50,18 +152,19 @@ def update(
             overwrite=True,
             quiet=True,
             unsafe=True,
-            conflict=conflict,
+            conflict=conflict.value,
         )
+    return _rendered(worker, migrations=_migrations(worker))
 
 
 def render(
-    location: TemplateLocation,
+    location: TemplateSource,
     dest: Path,
     *,
     vcs_ref: str,
     answers: Mapping[str, Any],
     exclude: Sequence[str] = (),
-) -> Worker:
+) -> None:
     """Render release `vcs_ref` with `answers` into `dest`, without running tasks.
 
     `exclude` adds copier exclusion patterns (.gitignore syntax) to the template's own.
@@ -69,7 +172,7 @@ def render(
     from copier import run_copy
 
     with _translated_errors(location), redirected(location):
-        return run_copy(
+        run_copy(
             location.recorded,
             dest,
             dict(answers),
@@ -83,8 +186,61 @@ def render(
         )
 
 
+def describe_copier_value_error(error: ValueError) -> str:
+    """Turn copier's `Validation error for question 'x': ...` into one clean line."""
+    text = " ".join(str(error).split())
+    prefix = "Validation error for question "
+    if text.startswith(prefix):
+        field, _, rule = text[len(prefix) :].partition(": ")
+        field = field.strip("'\"")
+        return f"invalid answer for {field}: {strip_field_prefix(field, rule)}"
+    if text.startswith("Invalid choice for "):
+        field, _, rule = text[len("Invalid choice for ") :].partition(": ")
+        return f"invalid answer for {field.strip(chr(39))}: {rule}"
+    return text
+
+
+def strip_field_prefix(field: str, message: str) -> str:
+    """A validator's message without its leading field name, as one line.
+
+    copier.yml messages start with the field name so plain copier users see it too.
+    """
+    message = " ".join(message.split())
+    return message[len(field) + 1 :] if message.startswith(f"{field} ") else message
+
+
+def _rendered(
+    worker: Worker, *, migrations: frozenset[str] = frozenset(), template_dirty: bool = False
+) -> Rendered:
+    return Rendered(
+        questions=worker.template.questions_data,
+        jinja_env=worker.jinja_env,
+        migrations=migrations,
+        template_dirty=template_dirty,
+    )
+
+
+def _migrations(worker: Worker) -> frozenset[str]:
+    """The releases whose `_migrations` this update crossed, for the report.
+
+    Read from copier's worker after the fact; only informative, so a copier release
+    that reorganises these attributes costs the report a line, never the update.
+    """
+    try:
+        old = worker.subproject.template
+        if old is None:  # no recorded release: nothing to migrate from
+            return frozenset()
+        tasks = [
+            *worker.template.migration_tasks("before", old),
+            *worker.template.migration_tasks("after", old),
+        ]
+    except (AttributeError, TypeError):
+        return frozenset()
+    return frozenset(str(task.extra_vars.get("version_current", "every update")) for task in tasks)
+
+
 @contextmanager
-def _translated_errors(location: TemplateLocation) -> Iterator[None]:
+def _translated_errors(location: TemplateSource) -> Iterator[None]:
     from copier.errors import CopierError, DirtyLocalWarning, TaskError
     from plumbum.commands.processes import ProcessExecutionError
 
@@ -112,5 +268,64 @@ def _translated_errors(location: TemplateLocation) -> Iterator[None]:
         raise ForgemlError(location.explain(f"git {subcommand} failed: {reason}")) from error
 
 
+# Where copier keeps its mirrors of remote templates in this process, when a caller
+# needs them private (see `use_private_mirrors`).
+_private_mirrors: Path | None = None
+
+
+def use_private_mirrors(directory: Path) -> None:
+    """Give this process its own copier mirror cache, in `directory`.
+
+    copier (9.19) keeps one mirror per remote template, shared by every process, and
+    refreshes it (`git remote update`, `git worktree prune`) without locking, so
+    concurrent processes updating projects of the same remote template break each
+    other's clones. `forgeml fleet` calls this in each worker process.
+    """
+    global _private_mirrors  # noqa: PLW0603  (a per-process setting, by design)
+    _private_mirrors = directory
+    os.environ["COPIER_CACHE_DIR"] = str(directory)
+
+
+@contextmanager
+def redirected(location: TemplateSource) -> Iterator[None]:
+    """Make the git processes copier runs read `location.local_repo` for the recorded URL.
+
+    copier runs git through plumbum, whose environment is a copy of `os.environ` taken
+    when plumbum was imported, so both are set; both are restored afterwards. copier's
+    mirror cache goes under forgeml's cache, so a mirror of the local release cache never
+    poses as a mirror of the canonical URL in the user's own copier cache.
+    """
+    if location.local_repo is None:
+        yield
+        return
+    from plumbum import local
+
+    count = int(local.env.get("GIT_CONFIG_COUNT", "0") or 0)
+    overrides = {
+        "GIT_CONFIG_COUNT": str(count + 1),
+        f"GIT_CONFIG_KEY_{count}": f"url.{location.local_repo}.insteadOf",
+        f"GIT_CONFIG_VALUE_{count}": location.recorded,
+        "COPIER_CACHE_DIR": str(_private_mirrors or location.copier_mirrors),
+    }
+    saved = {key: os.environ.get(key) for key in overrides}
+    os.environ.update(overrides)
+    try:
+        with local.env(**overrides):
+            yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def _first_line(text: str) -> str:
+    """git's own diagnosis (its `fatal:` or `error:` line), else its first line."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    diagnosed = [line for line in lines if line.startswith(("fatal:", "error:"))]
+    return (diagnosed or lines or ["git failed"])[0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from generator.checks import answers, ci, drift, files, leftovers, project, template
 from generator.checks.model import Check
+from generator.policy.file import Selectors
 
 CHECKS: tuple[Check, ...] = (
     *project.CHECKS,
@@ -21,5 +22,7 @@ CHECKS: tuple[Check, ...] = (
 )
 BY_CODE: dict[str, Check] = {check.code: check for check in CHECKS}
 FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(check.family for check in CHECKS))
+# What a policy's `[checks]` may select or ignore.
+SELECTORS = Selectors(tuple(BY_CODE), FAMILIES)
 
-__all__ = ["BY_CODE", "CHECKS", "FAMILIES", "Check"]
+__all__ = ["BY_CODE", "CHECKS", "FAMILIES", "SELECTORS", "Check"]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from generator.checks.model import Check, Finding
-from generator.commands.new import ANSWERS_FILE
+from generator.project.answers import ANSWERS_FILE
 
 if TYPE_CHECKING:
     from generator.checks.context import RepoContext

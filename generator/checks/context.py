@@ -16,38 +16,15 @@ from functools import cached_property
 from pathlib import Path
 
 from generator.backend.git import WorkTree, project_files, work_tree
-from generator.commands.new import ANSWERS_FILE
-from generator.errors import ForgemlError
+from generator.project.answers import ANSWERS_FILE
 from generator.project.drift import DriftResult, find_drift
 from generator.project.generated import GeneratedProject, load_project
 from generator.project.patterns import matches
-from generator.templates.location import locate_template, template_releases
+from generator.templates.location import ReleaseIndex
 
 # Directories a project outside git never wants scanned (environments, caches).
 _UNSCANNED_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__"})
 _TOP_LEVEL_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
-
-
-class ReleaseIndex:
-    """Release tags per template source, listed once however many projects share it.
-
-    A failure is remembered too: a fleet of 200 projects with an unreachable template
-    should wait for one `git ls-remote`, not 200.
-    """
-
-    def __init__(self) -> None:
-        self._known: dict[str, list[str] | ForgemlError] = {}
-
-    def tags(self, src_path: str) -> list[str]:
-        if src_path not in self._known:
-            try:
-                self._known[src_path] = template_releases(locate_template(src_path, (None,)))
-            except ForgemlError as error:
-                self._known[src_path] = error
-        known = self._known[src_path]
-        if isinstance(known, ForgemlError):
-            raise ForgemlError(known.message)
-        return known
 
 
 class RepoContext:

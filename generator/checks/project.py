@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from generator.checks.model import Check, Finding
-from generator.commands.new import ANSWERS_FILE
 from generator.errors import ForgemlError
+from generator.project.answers import ANSWERS_FILE
 
 if TYPE_CHECKING:
     from generator.checks.context import RepoContext

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from packaging.version import Version
 
 from generator.checks.model import Check, Finding
-from generator.commands.new import ANSWERS_FILE
+from generator.project.answers import ANSWERS_FILE
 from generator.templates.releases import newer_than, parse_release
 
 if TYPE_CHECKING:

@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.checks import BY_CODE, CHECKS
-from generator.checks.context import ReleaseIndex, RepoContext
+from generator.checks import BY_CODE, CHECKS, SELECTORS
+from generator.checks.context import RepoContext
 from generator.checks.model import Check, CheckResult, Finding, Status
-from generator.commands.new import ANSWERS_FILE
 from generator.errors import EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED, ForgemlError
 from generator.policy.file import Policy, find_policy, load_policy
+from generator.project.answers import ANSWERS_FILE
+from generator.templates.location import ReleaseIndex
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class CheckReport:
 def check_projects(paths: list[Path], policy_path: Path | None = None) -> CheckReport:
     """Check each project under `--policy`, or under the policy each one finds."""
     releases = ReleaseIndex()
-    explicit = load_policy(policy_path) if policy_path is not None else None
+    explicit = load_policy(policy_path, SELECTORS) if policy_path is not None else None
     return CheckReport(
         tuple(check_project(path, explicit, releases=releases) for path in paths or [Path()])
     )
@@ -72,7 +73,7 @@ def check_project(
 ) -> ProjectReport:
     """Check one project; refuses (ForgemlError) a directory that is not a project."""
     context = project_context(path, releases)
-    return run_checks(context, policy or find_policy(context.path))
+    return run_checks(context, policy or find_policy(context.path, SELECTORS))
 
 
 def project_context(path: Path, releases: ReleaseIndex | None = None) -> RepoContext:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,17 +17,16 @@ from typing import Any
 import yaml
 
 from generator import __version__
+from generator.backend import copier
 from generator.backend.git import commit_all, git_available, init_repository
 from generator.errors import ForgemlError
 from generator.project.answers import (
+    ANSWERS_FILE,
     check_final_answers,
     check_given_answers,
     check_known_questions,
-    describe_copier_value_error,
 )
 from generator.templates.source import TemplateSource, check_local_template, resolve_template
-
-ANSWERS_FILE = ".copier-answers.yml"
 
 
 @dataclass(frozen=True)
@@ -110,44 +108,10 @@ def _existing_ancestor(path: Path) -> Path:
 def _render(
     source: TemplateSource, staging: Path, data: Mapping[str, Any], defaults: bool
 ) -> tuple[dict[str, Any], bool]:
-    # Imported here: copier is the slowest import and `--help`/`--version` do not need it.
-    from copier import run_copy
-    from copier.errors import CopierError, DirtyLocalWarning
-    from plumbum import ProcessExecutionError  # copier runs git through plumbum
-
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            # Reported by the CLI in forgeml's words, with what it means for updates.
-            warnings.simplefilter("always", DirtyLocalWarning)
-            worker = run_copy(
-                source.src,
-                staging,
-                data=dict(data),
-                vcs_ref=source.vcs_ref,
-                defaults=defaults,
-                quiet=True,
-                cleanup_on_error=False,
-            )
-    except KeyboardInterrupt:  # includes copier's CopierAnswersInterrupt at a prompt
-        raise
-    except ValueError as error:
-        raise ForgemlError(describe_copier_value_error(error)) from error
-    except CopierError as error:
-        raise ForgemlError(f"copier: {' '.join(str(error).split())}") from error
-    except ProcessExecutionError as error:  # a git command copier ran to read the template
-        raise ForgemlError(
-            f"copier could not read the template: {_first_line(error.stderr)}"
-        ) from error
-
-    template_dirty = False
-    for warning in caught:
-        if issubclass(warning.category, DirtyLocalWarning):
-            template_dirty = True
-        else:
-            warnings.warn_explicit(
-                warning.message, warning.category, warning.filename, warning.lineno
-            )
-    questions = worker.template.questions_data
+    rendered = copier.copy(
+        source.src, staging, data=data, vcs_ref=source.vcs_ref, defaults=defaults
+    )
+    questions = rendered.questions
     check_known_questions(data, questions)
     answers_path = staging / ANSWERS_FILE
     if not answers_path.is_file():
@@ -156,19 +120,12 @@ def _render(
         )
     answers = yaml.safe_load(answers_path.read_text(encoding="utf-8")) or {}
     check_final_answers(
-        {k: v for k, v in answers.items() if not k.startswith("_")}, questions, worker.jinja_env
+        {k: v for k, v in answers.items() if not k.startswith("_")}, questions, rendered.jinja_env
     )
     if source.recorded_src is not None:
         _record_source(answers_path, source.recorded_src)
         answers["_src_path"] = source.recorded_src
-    return answers, template_dirty
-
-
-def _first_line(text: str) -> str:
-    """git's own diagnosis (its `fatal:` or `error:` line), else its first line."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    diagnosed = [line for line in lines if line.startswith(("fatal:", "error:"))]
-    return (diagnosed or lines or ["git failed"])[0]
+    return answers, rendered.template_dirty
 
 
 def _record_source(answers_path: Path, src: str) -> None:

@@ -18,28 +18,44 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from generator.backend import copier as copier_calls
-from generator.backend.copier import ConflictStyle
+from generator.backend import copier
+from generator.backend.copier import ConflictStyle, Rendered
 from generator.backend.git import run_git, status
-from generator.errors import EXIT_OK, EXIT_PROBLEMS, ForgemlError
+from generator.errors import EXIT_OK, EXIT_PROBLEMS, ForgemlError, parse_choice
 from generator.project.answers import (
     check_final_answers,
     check_given_answers,
     check_known_questions,
 )
 from generator.project.changes import ChangeSet, collect_changes, rejects_present
-from generator.project.generated import RepositoryState, load_project, require_clean_repository
+from generator.project.generated import (
+    GeneratedProject,
+    RepositoryState,
+    load_project,
+    require_clean_repository,
+)
 from generator.project.scratch import scratch_clone
 from generator.templates.location import TemplateLocation, locate_template, template_releases
 from generator.templates.releases import latest, parse_release
 
 if TYPE_CHECKING:
-    from copier._main import Worker
     from packaging.version import Version
 
-CONFLICT_STYLES = ("inline", "rej")
+
+class PartialUpdateError(ForgemlError):
+    """copier stopped half-way (a failing migration) and left part of the update behind.
+
+    `cause` is the failure itself, for callers that discard the half-updated tree.
+    """
+
+    def __init__(self, cause: ForgemlError) -> None:
+        super().__init__(
+            f"{cause.message}; the project is partly updated: review it with `git status`"
+            ", undo it with `git reset --hard && git clean -fd`"
+        )
+        self.cause = cause
 
 
 @dataclass(frozen=True)
@@ -67,12 +83,11 @@ def update_project(
     *,
     to: str | None = None,
     dry_run: bool = False,
-    conflict: str = "inline",
+    conflict: str = ConflictStyle.INLINE,
     data: Mapping[str, Any] | None = None,
 ) -> UpdateResult:
     answers = dict(data or {})
-    if conflict not in CONFLICT_STYLES:
-        raise ForgemlError(f"--conflict must be one of {', '.join(CONFLICT_STYLES)}")
+    style = parse_choice(ConflictStyle, conflict, "--conflict")
     project = load_project(path)
     check_given_answers(answers)
     repo = require_clean_repository(project)
@@ -88,7 +103,7 @@ def update_project(
             changes=ChangeSet(),
             already_current=True,
         )
-    run = _Run(location, project.commit, target, answers, cast(ConflictStyle, conflict))
+    run = _Run(location, project.commit, target, answers, style)
     if dry_run or answers:
         with scratch_clone(repo.toplevel, repo.head) as clone:
             clone_repo = replace(repo, toplevel=clone)
@@ -135,47 +150,47 @@ class _Run:
 
     def rehearse(self, project_dir: Path, repo: RepositoryState, *, dry_run: bool) -> UpdateResult:
         """The update in a throwaway clone: checks `--data` answers, diffs for a dry run."""
-        result, worker = self._update(project_dir, repo)
+        result, updated, rendered = self._update(project_dir, repo)
         if self.answers:
-            questions = worker.template.questions_data
-            check_known_questions(self.answers, questions)
-            check_final_answers(load_project(project_dir).answers, questions, worker.jinja_env)
+            check_known_questions(self.answers, rendered.questions)
+            check_final_answers(updated.answers, rendered.questions, rendered.jinja_env)
         return replace(result, dry_run=dry_run, diff=_staged_diff(project_dir) if dry_run else None)
 
     def apply(self, project_dir: Path, repo: RepositoryState) -> UpdateResult:
         """The update in the project itself."""
         try:
-            result, _ = self._update(project_dir, repo)
+            result, _, _ = self._update(project_dir, repo)
         except ForgemlError as error:
             if not status(repo.toplevel, f":(top){repo.prefix}"):
                 raise
             # copier stopped half-way (a failing migration): the tree was clean before,
             # so git can show, and undo, exactly what the update did.
-            raise ForgemlError(
-                f"{error.message}; the project is partly updated: review it with `git status`"
-                ", undo it with `git reset --hard && git clean -fd`"
-            ) from error
+            raise PartialUpdateError(error) from error
         return result
 
-    def _update(self, project_dir: Path, repo: RepositoryState) -> tuple[UpdateResult, Worker]:
+    def _update(
+        self, project_dir: Path, repo: RepositoryState
+    ) -> tuple[UpdateResult, GeneratedProject, Rendered]:
+        """copier's update, and the project as it left it (its answers file read once)."""
         rejects_before = rejects_present(repo.toplevel, repo.prefix)
-        worker = copier_calls.update(
+        rendered = copier.update(
             project_dir,
             self.location,
             vcs_ref=self.target,
             data=self.answers,
             conflict=self.conflict,
         )
+        updated = load_project(project_dir)
         result = UpdateResult(
             path=project_dir,
             source=self.location.describe(),
             from_version=self.from_version,
-            to_version=load_project(project_dir).commit,
+            to_version=updated.commit,
             dry_run=False,
             changes=collect_changes(repo.toplevel, repo.prefix, rejects_before),
-            migrations=_migrations(worker),
+            migrations=tuple(sorted(rendered.migrations, key=_release_order)),
         )
-        return result, worker
+        return result, updated, rendered
 
 
 def _staged_diff(project_dir: Path) -> str:
@@ -193,24 +208,6 @@ def _staged_diff(project_dir: Path) -> str:
         "--relative",
         "HEAD",
     )
-
-
-def _migrations(worker: Worker) -> tuple[str, ...]:
-    """The releases whose `_migrations` this update crossed, for the report.
-
-    Read from copier's worker after the fact; only informative, so a copier release
-    that reorganises these attributes costs the report a line, never the update.
-    """
-    try:
-        old = worker.subproject.template
-        tasks = [
-            *worker.template.migration_tasks("before", old),
-            *worker.template.migration_tasks("after", old),
-        ]
-    except (AttributeError, TypeError):
-        return ()
-    versions = {str(task.extra_vars.get("version_current", "every update")) for task in tasks}
-    return tuple(sorted(versions, key=_release_order))
 
 
 def _release_order(ref: str) -> tuple[int, Version | None, str]:

@@ -5,23 +5,42 @@
 template bundled in forgeml. Every key is optional: a check whose key is absent is
 skipped. Unknown tables and keys are errors, so a typo never disables a rule silently;
 every error names the key and its line (docs/policy.md lists the keys).
+
+The document is validated by pydantic models, one per table, which also give editors
+a JSON Schema (docs/policy.schema.json). pydantic's own messages are not used: each
+field's validator raises the one-line problem forgeml prints, and `parse_policy` adds
+the key and the line it is written on.
 """
 
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Annotated, Any
 
-from generator.checks import BY_CODE, FAMILIES
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import ValidationInfo as Info
+
 from generator.errors import ForgemlError
 from generator.policy.toml_lines import key_line
 from generator.templates import source as template_source
 from generator.templates.releases import parse_release
 
 POLICY_FILE = "forgeml-policy.toml"
+
+
+@dataclass(frozen=True)
+class Selectors:
+    """What `[checks] select` and `ignore` may name: the check registry's codes and families.
+
+    Given by the caller (`generator.checks.SELECTORS`): the policy layer sits below the
+    checks and does not import them.
+    """
+
+    codes: tuple[str, ...]
+    families: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -54,8 +73,11 @@ class PolicyError(ForgemlError):
         self.line = line
 
 
-class _Invalid(Exception):
-    """A value's problem, raised by a validator; `subkey` narrows down where it is."""
+class _Invalid(ValueError):
+    """A value's problem, raised by a validator; `subkey` narrows down where it is.
+
+    A ValueError, so pydantic records it (with its location) instead of letting it escape.
+    """
 
     def __init__(self, problem: str, subkey: str | None = None) -> None:
         super().__init__(problem)
@@ -63,16 +85,19 @@ class _Invalid(Exception):
         self.subkey = subkey
 
 
-# --- Validators: each takes the TOML value and returns what Policy stores ---------------
+# --- Validators: each takes the TOML value and returns what the model stores -------------
 
 
-def _scalar(value: Any) -> Any:
+Scalar = str | int | float | bool
+
+
+def _scalar(value: Any) -> Scalar:
     if isinstance(value, (str, int, float, bool)):
         return value
     raise _Invalid(f"must be a string, number or boolean, not {_kind(value)}")
 
 
-def _locked(value: Any) -> dict[str, Any]:
+def _locked(value: Any) -> dict[str, Scalar]:
     table = _table(value, "a table of answer names and the value each must have")
     for name, answer in table.items():
         try:
@@ -82,9 +107,9 @@ def _locked(value: Any) -> dict[str, Any]:
     return dict(table)
 
 
-def _allowed(value: Any) -> dict[str, tuple[Any, ...]]:
+def _allowed(value: Any) -> dict[str, tuple[Scalar, ...]]:
     table = _table(value, "a table of answer names and the list of values each may have")
-    allowed: dict[str, tuple[Any, ...]] = {}
+    allowed: dict[str, tuple[Scalar, ...]] = {}
     for name, choices in table.items():
         if not isinstance(choices, list) or not choices:
             raise _Invalid(f"must be a non-empty list of values, not {_kind(choices)}", name)
@@ -128,18 +153,18 @@ def _relative_paths(value: Any) -> tuple[str, ...]:
     return paths
 
 
-def _selectors(value: Any) -> tuple[str, ...]:
+def _selectors(value: Any, info: Info) -> tuple[str, ...]:
     selectors = _strings(value)
     for selector in selectors:
-        _known_selector(selector)
+        _known_selector(selector, _selectors_of(info))
     return selectors
 
 
-def _reasons(value: Any) -> dict[str, str]:
+def _reasons(value: Any, info: Info) -> dict[str, str]:
     table = _table(value, "a table of codes or families and the reason each is ignored")
     for selector, reason in table.items():
         try:
-            _known_selector(selector)
+            _known_selector(selector, _selectors_of(info))
         except _Invalid as error:
             raise _Invalid(error.problem, selector) from None
         if not isinstance(reason, str) or not reason.strip():
@@ -147,11 +172,18 @@ def _reasons(value: Any) -> dict[str, str]:
     return dict(table)
 
 
-def _known_selector(selector: str) -> None:
-    if selector not in BY_CODE and selector not in FAMILIES:
+def _selectors_of(info: Info) -> Selectors:
+    """The selectors `parse_policy` passes as the validation context."""
+    if not isinstance(info.context, Selectors):
+        raise TypeError("validate a policy with parse_policy, which knows the check codes")
+    return info.context
+
+
+def _known_selector(selector: str, known: Selectors) -> None:
+    if selector not in known.codes and selector not in known.families:
         raise _Invalid(
-            f"{selector!r} is neither a check code ({', '.join(BY_CODE)}) "
-            f"nor a family ({', '.join(FAMILIES)})"
+            f"{selector!r} is neither a check code ({', '.join(known.codes)}) "
+            f"nor a family ({', '.join(known.families)})"
         )
 
 
@@ -166,67 +198,174 @@ def _kind(value: Any) -> str:
     return names.get(type(value), f"{type(value).__name__} {value!r}")
 
 
-# Every table and key a policy may have: (table, key) -> (Policy field, validator).
-_SCHEMA: dict[str, dict[str, tuple[str, Callable[[Any], Any]]]] = {
-    "answers": {
-        "locked": ("locked_answers", _locked),
-        "allowed": ("allowed_answers", _allowed),
-    },
-    "template": {
-        "oldest_release": ("oldest_release", _release),
-        "max_releases_behind": ("max_releases_behind", _count),
-    },
-    "files": {"required": ("required_files", _relative_paths)},
-    "drift": {"protected": ("protected_files", _strings)},
-    "ci": {"required_jobs": ("required_jobs", _strings)},
-    "leftovers": {
-        "files": ("leftover_files", _strings),
-        "conflict_markers": ("conflict_markers", _flag),
-    },
-    "checks": {"select": ("select", _selectors), "ignore": ("ignore", _reasons)},
-}
+# --- The document: one model per table ----------------------------------------------------
+
+Patterns = Annotated[
+    tuple[str, ...],
+    BeforeValidator(_strings),
+    Field(description=".gitignore patterns of project-relative paths"),
+]
 
 
-def parse_policy(text: str, source: str) -> Policy:
+class _Table(BaseModel):
+    # Unknown keys are errors: a misspelt key must never disable its rule silently.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AnswersTable(_Table):
+    """`[answers]`: answers every project must have, or may only have."""
+
+    locked: Annotated[dict[str, Scalar], BeforeValidator(_locked)] = Field(
+        default_factory=dict, description="answer name -> the value it must have (FML101)"
+    )
+    allowed: Annotated[dict[str, tuple[Scalar, ...]], BeforeValidator(_allowed)] = Field(
+        default_factory=dict, description="answer name -> the values it may have (FML102)"
+    )
+
+
+class TemplateTable(_Table):
+    """`[template]`: how old a project's template release may be."""
+
+    oldest_release: Annotated[str | None, BeforeValidator(_release)] = Field(
+        default=None, description='the oldest template release allowed, e.g. "0.2.0" (FML201)'
+    )
+    max_releases_behind: Annotated[int | None, BeforeValidator(_count)] = Field(
+        default=None, ge=0, description="how many newer releases a project may lag behind (FML202)"
+    )
+
+
+class FilesTable(_Table):
+    """`[files]`: files every project must have."""
+
+    required: Annotated[tuple[str, ...], BeforeValidator(_relative_paths)] = Field(
+        default=(), description="project-relative paths that must exist (FML301)"
+    )
+
+
+class DriftTable(_Table):
+    """`[drift]`: template-managed files that must stay as the template renders them."""
+
+    protected: Patterns = ()
+
+
+class CiTable(_Table):
+    """`[ci]`: jobs some workflow in .github/workflows/ must define."""
+
+    required_jobs: Annotated[tuple[str, ...], BeforeValidator(_strings)] = Field(
+        default=(), description="job ids (FML501)"
+    )
+
+
+class LeftoversTable(_Table):
+    """`[leftovers]`: debris of updates and merges that must not stay in a project."""
+
+    files: Patterns = ()
+    conflict_markers: Annotated[bool, BeforeValidator(_flag)] = Field(
+        default=False, description="fail on conflict markers in tracked files (FML602)"
+    )
+
+
+class ChecksTable(_Table):
+    """`[checks]`: which checks run."""
+
+    select: Annotated[tuple[str, ...], BeforeValidator(_selectors)] = Field(
+        default=(), description="check codes or families to run (empty: all)"
+    )
+    ignore: Annotated[dict[str, str], BeforeValidator(_reasons)] = Field(
+        default_factory=dict, description="check code or family -> why it is skipped"
+    )
+
+
+class PolicyDocument(_Table):
+    """A `forgeml-policy.toml`: every table and key optional."""
+
+    model_config = ConfigDict(title="forgeml policy")
+
+    answers: AnswersTable = AnswersTable()
+    template: TemplateTable = TemplateTable()
+    files: FilesTable = FilesTable()
+    drift: DriftTable = DriftTable()
+    ci: CiTable = CiTable()
+    leftovers: LeftoversTable = LeftoversTable()
+    checks: ChecksTable = ChecksTable()
+
+
+_EMPTY = PolicyDocument()
+
+
+def parse_policy(text: str, source: str, known: Selectors) -> Policy:
     """Validate a policy document; `source` names it in errors and reports."""
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise PolicyError(source, f"not valid TOML: {error}") from None
-    values: dict[str, Any] = {}
-    for table_name, table in document.items():
-        keys = _SCHEMA.get(table_name)
-        if keys is None:
-            raise _error(text, source, (table_name,), f"unknown table; known: {', '.join(_SCHEMA)}")
-        if not isinstance(table, dict):
-            raise _error(text, source, (table_name,), f"must be a table, not {_kind(table)}")
-        for key, value in table.items():
-            if key not in keys:
-                known = ", ".join(keys)
-                raise _error(
-                    text, source, (table_name, key), f"unknown key; [{table_name}] has {known}"
-                )
-            attribute, validate = keys[key]
-            try:
-                values[attribute] = validate(value)
-            except _Invalid as error:
-                path = (table_name, key, error.subkey) if error.subkey else (table_name, key)
-                raise _error(text, source, path, error.problem) from None
-    return Policy(source=source, **values)
+    try:
+        parsed = PolicyDocument.model_validate(document, context=known)
+    except ValidationError as invalid:
+        raise _first_error(text, source, invalid) from None
+    return Policy(
+        source=source,
+        locked_answers=parsed.answers.locked,
+        allowed_answers=parsed.answers.allowed,
+        oldest_release=parsed.template.oldest_release,
+        max_releases_behind=parsed.template.max_releases_behind,
+        required_files=parsed.files.required,
+        protected_files=parsed.drift.protected,
+        required_jobs=parsed.ci.required_jobs,
+        leftover_files=parsed.leftovers.files,
+        conflict_markers=parsed.leftovers.conflict_markers,
+        select=parsed.checks.select,
+        ignore=parsed.checks.ignore,
+    )
+
+
+def policy_schema(known: Selectors) -> dict[str, Any]:
+    """The JSON Schema of a policy file, for editors (docs/policy.schema.json).
+
+    The check codes and families are listed, so an editor completes and checks them.
+    """
+    schema = PolicyDocument.model_json_schema()
+    selectors = {"enum": [*known.codes, *known.families]}
+    checks = schema["$defs"]["ChecksTable"]["properties"]
+    checks["select"]["items"] = selectors
+    checks["ignore"]["propertyNames"] = selectors
+    return schema
+
+
+def _first_error(text: str, source: str, invalid: ValidationError) -> PolicyError:
+    """The problem written first in the file, in forgeml's words."""
+    errors = [_error(text, source, *_described(error)) for error in invalid.errors()]
+    return min(errors, key=lambda error: error.line or 0)
+
+
+def _described(error: Any) -> tuple[tuple[str, ...], str]:
+    """(the key path, the problem) of one of pydantic's errors."""
+    path = tuple(str(part) for part in error["loc"])
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, _Invalid):
+        return (*path, cause.subkey) if cause.subkey else path, cause.problem
+    if error["type"] == "extra_forbidden" and len(path) == 1:
+        return path, f"unknown table; known: {', '.join(PolicyDocument.model_fields)}"
+    if error["type"] == "extra_forbidden":
+        keys = ", ".join(type(getattr(_EMPTY, path[0])).model_fields)
+        return path, f"unknown key; [{path[0]}] has {keys}"
+    if error["type"] == "model_type":
+        return path, f"must be a table, not {_kind(error['input'])}"
+    return path, str(error["msg"])
 
 
 def _error(text: str, source: str, key: tuple[str, ...], problem: str) -> PolicyError:
     return PolicyError(source, problem, ".".join(key), key_line(text, key))
 
 
-def load_policy(path: Path) -> Policy:
+def load_policy(path: Path, known: Selectors) -> Policy:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ForgemlError(f"policy file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as error:
         raise ForgemlError(f"policy file {path} cannot be read: {error}") from None
-    return parse_policy(text, str(path))
+    return parse_policy(text, str(path), known)
 
 
 def bundled_policy_path() -> Path:
@@ -237,11 +376,11 @@ def bundled_policy_path() -> Path:
     return template_source.PACKAGED_TEMPLATE / "template" / POLICY_FILE
 
 
-def find_policy(project: Path, explicit: Path | None = None) -> Policy:
+def find_policy(project: Path, known: Selectors, explicit: Path | None = None) -> Policy:
     """The policy for `project`: `--policy`, else the project's own, else the default."""
     if explicit is not None:
-        return load_policy(explicit)
+        return load_policy(explicit, known)
     own = project / POLICY_FILE
     if own.is_file():
-        return load_policy(own)
-    return load_policy(bundled_policy_path())
+        return load_policy(own, known)
+    return load_policy(bundled_policy_path(), known)

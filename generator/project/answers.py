@@ -12,11 +12,16 @@ import keyword
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import yaml
 
+from generator.backend.copier import JinjaEnvironment, strip_field_prefix
 from generator.errors import ForgemlError, InvalidAnswerError
+
+# Where copier records a project's answers, `_src_path` and `_commit` (copier.yml's
+# `_answers_file`); every maintenance command starts by reading it.
+ANSWERS_FILE = ".copier-answers.yml"
 
 # Import names the generated project depends on or uses as top-level folders: a package
 # with one of these names would shadow it and break the project in confusing ways.
@@ -43,12 +48,6 @@ RESERVED_PACKAGE_NAMES = frozenset(
         "yaml",
     }
 )
-
-
-class JinjaEnvironment(Protocol):
-    """The part of a Jinja environment needed to evaluate copier validators."""
-
-    def from_string(self, source: str) -> Any: ...
 
 
 def parse_data(pairs: Sequence[str], data_file: Path | None = None) -> dict[str, Any]:
@@ -123,30 +122,10 @@ def check_final_answers(
             continue
         message = jinja_env.from_string(validator).render(**answers).strip()
         if message:
-            raise InvalidAnswerError(name, _strip_field_prefix(name, message))
+            raise InvalidAnswerError(name, strip_field_prefix(name, message))
     package_name = answers.get("package_name")
     if isinstance(package_name, str):
         check_package_name(package_name)
-
-
-def describe_copier_value_error(error: ValueError) -> str:
-    """Turn copier's `Validation error for question 'x': ...` into one clean line."""
-    text = " ".join(str(error).split())
-    prefix = "Validation error for question "
-    if text.startswith(prefix):
-        field, _, rule = text[len(prefix) :].partition(": ")
-        field = field.strip("'\"")
-        return f"invalid answer for {field}: {_strip_field_prefix(field, rule)}"
-    if text.startswith("Invalid choice for "):
-        field, _, rule = text[len("Invalid choice for ") :].partition(": ")
-        return f"invalid answer for {field.strip(chr(39))}: {rule}"
-    return text
-
-
-def _strip_field_prefix(field: str, message: str) -> str:
-    # copier.yml messages start with the field name so plain copier users see it too.
-    message = " ".join(message.split())
-    return message[len(field) + 1 :] if message.startswith(f"{field} ") else message
 
 
 def _first_line(error: Exception) -> str:

@@ -16,8 +16,8 @@ from typing import Any
 import yaml
 
 from generator.backend.git import git_available, status, work_tree
-from generator.commands.new import ANSWERS_FILE
 from generator.errors import ForgemlError
+from generator.project.answers import ANSWERS_FILE
 
 # How many offending paths a refusal names before summarising the rest.
 _SHOWN_PATHS = 3

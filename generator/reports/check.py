@@ -23,9 +23,8 @@ from generator import __version__
 from generator.checks import CHECKS
 from generator.checks.model import Check, CheckResult, Finding, Status
 from generator.commands.check import CheckReport, ProjectReport
-from generator.commands.new import ANSWERS_FILE
+from generator.project.answers import ANSWERS_FILE
 
-FORMATS = ("text", "json", "sarif", "markdown")
 SARIF_SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 )
@@ -58,16 +57,13 @@ def verdict(project: ProjectReport) -> str:
 
 
 def summary(project: ProjectReport) -> str:
-    counts = (
-        f"{project.count(status)} {label}"
-        for status, label in (
-            ("pass", "passed"),
-            ("fail", "failed"),
-            ("skip", "skipped"),
-            ("error", "errored"),
-        )
+    labels: tuple[tuple[Status, str], ...] = (
+        ("pass", "passed"),
+        ("fail", "failed"),
+        ("skip", "skipped"),
+        ("error", "errored"),
     )
-    return ", ".join(counts)
+    return ", ".join(f"{project.count(status)} {label}" for status, label in labels)
 
 
 # --- text -------------------------------------------------------------------------------

@@ -12,12 +12,13 @@ from rich.table import Table
 from rich.text import Text
 
 from generator.commands.fleet import FleetReport
+from generator.commands.fleet.branch_update import Outcome
 from generator.commands.fleet.ops import RepoCheck, RepoResult, RepoStatus, RepoUpdate, exit_code
 from generator.reports.check import project_payload, shown_path, verdict
 
 _ATTENTION = "bold red"
 # How the summary line counts each update outcome.
-_OUTCOMES = {
+_OUTCOMES: dict[Outcome, str] = {
     "updated": "updated",
     "conflicts": "with conflicts",
     "current": "already current",

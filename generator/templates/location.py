@@ -14,9 +14,6 @@ the git processes copier starts, for the duration of one operation.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +42,11 @@ class TemplateLocation:
         if self.local_repo is None:
             return self.recorded
         return f"{self.recorded} (offline, from the release cache {self.local_repo})"
+
+    @property
+    def copier_mirrors(self) -> Path:
+        """Where copier mirrors a redirected template: under forgeml's cache, not copier's."""
+        return cache_root() / "copier-mirrors"
 
     def explain(self, message: str) -> str:
         """`message` with the reason the canonical URL had to be used, if there is one."""
@@ -111,53 +113,23 @@ def template_releases(location: TemplateLocation) -> list[str]:
         raise ForgemlError(location.explain(error.message)) from error
 
 
-# Where copier keeps its mirrors of remote templates in this process, when a caller
-# needs them private (see `use_private_mirrors`).
-_private_mirrors: Path | None = None
+class ReleaseIndex:
+    """Release tags per template source, listed once however many projects share it.
 
-
-def use_private_mirrors(directory: Path) -> None:
-    """Give this process its own copier mirror cache, in `directory`.
-
-    copier (9.19) keeps one mirror per remote template, shared by every process, and
-    refreshes it (`git remote update`, `git worktree prune`) without locking, so
-    concurrent processes updating projects of the same remote template break each
-    other's clones. `forgeml fleet` calls this in each worker process.
+    A failure is remembered too: a fleet of 200 projects with an unreachable template
+    should wait for one `git ls-remote`, not 200.
     """
-    global _private_mirrors  # noqa: PLW0603  (a per-process setting, by design)
-    _private_mirrors = directory
-    os.environ["COPIER_CACHE_DIR"] = str(directory)
 
+    def __init__(self) -> None:
+        self._known: dict[str, list[str] | ForgemlError] = {}
 
-@contextmanager
-def redirected(location: TemplateLocation) -> Iterator[None]:
-    """Make the git processes copier runs read `location.local_repo` for the recorded URL.
-
-    copier runs git through plumbum, whose environment is a copy of `os.environ` taken
-    when plumbum was imported, so both are set; both are restored afterwards. copier's
-    mirror cache goes under forgeml's cache, so a mirror of the local release cache never
-    poses as a mirror of the canonical URL in the user's own copier cache.
-    """
-    if location.local_repo is None:
-        yield
-        return
-    from plumbum import local
-
-    count = int(local.env.get("GIT_CONFIG_COUNT", "0") or 0)
-    overrides = {
-        "GIT_CONFIG_COUNT": str(count + 1),
-        f"GIT_CONFIG_KEY_{count}": f"url.{location.local_repo}.insteadOf",
-        f"GIT_CONFIG_VALUE_{count}": location.recorded,
-        "COPIER_CACHE_DIR": str(_private_mirrors or cache_root() / "copier-mirrors"),
-    }
-    saved = {key: os.environ.get(key) for key in overrides}
-    os.environ.update(overrides)
-    try:
-        with local.env(**overrides):
-            yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    def tags(self, src_path: str) -> list[str]:
+        if src_path not in self._known:
+            try:
+                self._known[src_path] = template_releases(locate_template(src_path, (None,)))
+            except ForgemlError as error:
+                self._known[src_path] = error
+        known = self._known[src_path]
+        if isinstance(known, ForgemlError):
+            raise ForgemlError(known.message)
+        return known

@@ -27,6 +27,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support.docs import nav_pages
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 GENERATOR = ROOT / "generator"
@@ -84,15 +86,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert completed.returncode == 0, f"mkdocs build --strict failed:\n{output}"
     assert "WARNING" not in output, output
     return site_dir
-
-
-def nav_pages(nav: list[Any]) -> list[str]:
-    """The pages of an mkdocs nav, nested sections flattened (also used for generated projects)."""
-    pages: list[str] = []
-    for item in nav:
-        value = next(iter(item.values())) if isinstance(item, dict) else item
-        pages.extend(nav_pages(value) if isinstance(value, list) else [value])
-    return pages
 
 
 def _mkdocs_config() -> dict[str, Any]:

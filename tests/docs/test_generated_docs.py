@@ -21,10 +21,9 @@ import pytest
 import yaml
 
 from generator.commands.new import NewProject
-from tests.conftest import generate
-from tests.docs.test_docs import nav_pages
-from tests.support.generated import documented_predict
-from tests.template.test_generated_project import REPRESENTATIVE, STATIC_ONLY
+from tests.support.cases import REPRESENTATIVE, STATIC_ONLY
+from tests.support.docs import nav_pages
+from tests.support.generated import documented_predict, generate
 
 CASES = {**REPRESENTATIVE, **STATIC_ONLY}
 

@@ -20,7 +20,6 @@ from generator.cli import app
 from generator.commands.new import create_project
 from generator.policy.file import POLICY_FILE
 from tests.support.template_factory import (
-    build_template,
     clone_project,
     commit_and_tag,
     generate_project,
@@ -45,8 +44,7 @@ conflict_markers = true
 
 
 @pytest.fixture(scope="module")
-def origin(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    template = build_template(tmp_path_factory.mktemp("template") / "tpl")
+def origin(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate_project(template, tmp_path_factory.mktemp("origin") / "project")
 
 

@@ -5,19 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from generator.cli import app
 from generator.commands.check_update import check_update
-from tests.support.template_factory import build_template, generate_project, git
+from tests.support.template_factory import generate_project, git
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_template(tmp_path_factory.mktemp("template") / "tpl")
 
 
 def test_a_project_behind_the_latest_release_exits_1(template: Path, tmp_path: Path) -> None:

@@ -13,24 +13,19 @@ from typing import Any
 import pytest
 
 from generator.checks import BY_CODE, CHECKS, FAMILIES
-from generator.checks.context import ReleaseIndex, RepoContext
+from generator.checks.context import RepoContext
 from generator.checks.model import CheckResult
 from generator.commands.check import ProjectReport, check_project, run_checks
 from generator.errors import ForgemlError
 from generator.policy.file import Policy
 from generator.project.drift import find_drift
 from generator.project.patterns import copier_exclusions, matches
+from generator.templates.location import ReleaseIndex
 from tests.support.template_factory import (
-    build_template,
     clone_project,
     commit_all,
     generate_project,
 )
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_template(tmp_path_factory.mktemp("template") / "tpl")
 
 
 @pytest.fixture(scope="module")
@@ -291,6 +286,10 @@ def test_patterns_match_like_gitignore() -> None:
     assert matches("src/pkg/Makefile", ("Makefile",))
     assert not matches("src/pkg/Makefile", ("src/Makefile",))
     assert matches(".github/workflows/ci.yml", (".github/*",))
+    assert matches("src/a/b/core.py", ("src/**/core.py",))
+    assert not matches("src/a/b/core.py", ("src/*/core.py",)), "* stops at /, as in git"
+    assert matches("Makefile", ("/Makefile",))
+    assert not matches("src/Makefile", ("/Makefile",))
 
 
 # --- ci -----------------------------------------------------------------------------------
@@ -401,16 +400,16 @@ def test_a_whole_family_can_be_ignored(project: Path) -> None:
 def test_release_tags_are_listed_once_per_template(
     project: Path, project_v2: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import generator.checks.context as context_module
+    import generator.templates.location as location_module
 
     calls: list[str] = []
-    real = context_module.template_releases
+    real = location_module.template_releases
 
     def counting(location: Any) -> list[str]:
         calls.append(location.recorded)
         return real(location)
 
-    monkeypatch.setattr(context_module, "template_releases", counting)
+    monkeypatch.setattr(location_module, "template_releases", counting)
     releases = ReleaseIndex()
     policy = Policy(source="t", max_releases_behind=0)
     reports: list[ProjectReport] = [

@@ -12,7 +12,6 @@ from generator.commands.update import update_project
 from generator.errors import ForgemlError
 from generator.project.drift import find_drift
 from tests.support.template_factory import (
-    build_template,
     clone_project,
     commit_all,
     generate_project,
@@ -22,8 +21,7 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def origin(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    template = build_template(tmp_path_factory.mktemp("template") / "tpl")
+def origin(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate_project(template, tmp_path_factory.mktemp("origin") / "project")
 
 

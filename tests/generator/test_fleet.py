@@ -19,15 +19,15 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from generator.checks.context import ReleaseIndex
+from generator.checks import SELECTORS
 from generator.cli import app
 from generator.commands.fleet import discover, run_fleet
 from generator.commands.fleet import ops as fleet_ops
 from generator.commands.fleet.ops import RepoCheck
 from generator.errors import ForgemlError
 from generator.policy.file import parse_policy
+from generator.templates.location import ReleaseIndex
 from tests.support.template_factory import (
-    build_template,
     clone_project,
     commit_all,
     generate_project,
@@ -81,9 +81,8 @@ def snapshot(repo: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def fleet(tmp_path_factory: pytest.TempPathFactory) -> Fleet:
+def fleet(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Fleet:
     base = tmp_path_factory.mktemp("fleet")
-    template = build_template(base / "template")
     origin_1 = generate_project(template, base / "origin-1", version="1.0.0")
     origin_2 = generate_project(template, base / "origin-2", version="2.0.0")
     root = base / "repos"
@@ -199,7 +198,7 @@ def test_check_reports_each_repository_and_in_process_agrees(fleet: Fleet) -> No
     }
 
     # The same in this process, one repository after the other (--jobs 1).
-    policy = parse_policy(POLICY, "p")
+    policy = parse_policy(POLICY, "p", SELECTORS)
     subset = [fleet.path(name) for name in (fleet.at_1[0], fleet.drifted[0], fleet.broken)]
     sequential = run_fleet("check", subset, jobs=1, policy=policy)
     assert [
@@ -269,13 +268,12 @@ def test_update_branches_every_repository_behind_and_touches_no_checked_out_bran
 
 
 def test_workers_do_not_share_copier_mirrors_of_a_remote_template(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """copier refreshes a shared mirror without locking: concurrent workers broke each
     other's clones ("did not send all necessary objects") until each got its own."""
     shared = tmp_path / "copier-cache"
     monkeypatch.setenv("COPIER_CACHE_DIR", str(shared))
-    template = build_template(tmp_path / "template")
     origin = generate_project(template, tmp_path / "origin")
     answers = origin / ".copier-answers.yml"
     text = answers.read_text()
@@ -306,7 +304,7 @@ def test_one_crashing_repository_does_not_stop_the_others(
     monkeypatch.setattr(fleet_ops, "repo_check", explode)
     paths = [fleet.path(name) for name in fleet.at_2[:3]]
 
-    report = run_fleet("check", paths, jobs=1, policy=parse_policy(POLICY, "p"))
+    report = run_fleet("check", paths, jobs=1, policy=parse_policy(POLICY, "p", SELECTORS))
 
     first, *rest = report.results
     assert isinstance(first, RepoCheck)
@@ -329,7 +327,10 @@ def test_status_renders_the_template_once_per_repository(
 
     monkeypatch.setattr(context_module, "find_drift", counting)
     (status,) = run_fleet(
-        "status", [fleet.path(fleet.drifted[0])], jobs=1, policy=parse_policy(POLICY, "p")
+        "status",
+        [fleet.path(fleet.drifted[0])],
+        jobs=1,
+        policy=parse_policy(POLICY, "p", SELECTORS),
     ).results
 
     assert renders == [None], "the drift check reuses the full rendering"

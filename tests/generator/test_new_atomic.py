@@ -8,7 +8,7 @@ import pytest
 
 from generator.commands import new as create
 from generator.errors import ForgemlError
-from tests.conftest import generate
+from tests.support.generated import generate
 
 
 def _explode(*_args: object, **_kwargs: object) -> None:

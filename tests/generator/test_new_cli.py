@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from generator import __version__
 from generator.cli import app
-from tests.conftest import REPO_ROOT
+from tests.support.generated import REPO_ROOT
 
 runner = CliRunner()
 

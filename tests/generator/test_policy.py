@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import tomllib
 from pathlib import Path
 
+import jsonschema
 import pytest
 
+from generator.checks import SELECTORS
 from generator.errors import ForgemlError
 from generator.policy.file import (
     POLICY_FILE,
@@ -14,6 +18,7 @@ from generator.policy.file import (
     find_policy,
     load_policy,
     parse_policy,
+    policy_schema,
 )
 from generator.policy.toml_lines import key_line
 
@@ -49,7 +54,7 @@ ignore = { FML602 = "generated fixtures contain markers on purpose" }
 
 
 def test_every_key_is_read() -> None:
-    policy = parse_policy(FULL, "org.toml")
+    policy = parse_policy(FULL, "org.toml", SELECTORS)
 
     assert policy.source == "org.toml"
     assert policy.locked_answers == {"license": "MIT", "python_version": "3.12"}
@@ -66,7 +71,7 @@ def test_every_key_is_read() -> None:
 
 
 def test_an_empty_policy_configures_nothing() -> None:
-    policy = parse_policy("", "empty.toml")
+    policy = parse_policy("", "empty.toml", SELECTORS)
     assert policy.locked_answers == {}
     assert policy.max_releases_behind is None
     assert policy.conflict_markers is False
@@ -76,7 +81,7 @@ def test_an_empty_policy_configures_nothing() -> None:
 def test_the_default_policy_shipped_with_the_template_is_valid() -> None:
     path = REPO_ROOT / "template" / POLICY_FILE
     assert bundled_policy_path() == path
-    policy = load_policy(path)
+    policy = load_policy(path, SELECTORS)
     assert policy.oldest_release is not None
     assert ".copier-answers.yml" in policy.protected_files
     assert policy.conflict_markers
@@ -84,7 +89,7 @@ def test_the_default_policy_shipped_with_the_template_is_valid() -> None:
 
 def _error(text: str) -> PolicyError:
     with pytest.raises(PolicyError) as raised:
-        parse_policy(text, "p.toml")
+        parse_policy(text, "p.toml", SELECTORS)
     return raised.value
 
 
@@ -169,7 +174,7 @@ def test_semantic_errors_name_the_key_and_its_line(
 
 def test_a_missing_policy_file_is_bad_input(tmp_path: Path) -> None:
     with pytest.raises(ForgemlError, match="does not exist") as raised:
-        load_policy(tmp_path / "nope.toml")
+        load_policy(tmp_path / "nope.toml", SELECTORS)
     assert raised.value.exit_code == 2
 
 
@@ -179,10 +184,10 @@ def test_policy_lookup_order(tmp_path: Path) -> None:
     explicit = tmp_path / "org.toml"
     explicit.write_text("[template]\nmax_releases_behind = 0\n")
 
-    assert find_policy(project).source == str(bundled_policy_path())
+    assert find_policy(project, SELECTORS).source == str(bundled_policy_path())
     (project / POLICY_FILE).write_text("[template]\nmax_releases_behind = 5\n")
-    assert find_policy(project).max_releases_behind == 5
-    assert find_policy(project, explicit).max_releases_behind == 0
+    assert find_policy(project, SELECTORS).max_releases_behind == 5
+    assert find_policy(project, SELECTORS, explicit).max_releases_behind == 0
 
 
 # --- key_line: the line scanner behind those messages --------------------------------------
@@ -225,3 +230,29 @@ name = "x"
 )
 def test_key_line(key: tuple[str, ...], line: int | None) -> None:
     assert key_line(DOC, key) == line
+
+
+# --- The published JSON Schema, for editors -----------------------------------------------
+
+SCHEMA_FILE = REPO_ROOT / "docs" / "policy.schema.json"
+
+
+def test_the_published_schema_is_current() -> None:
+    published = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    assert published == policy_schema(SELECTORS), (
+        "docs/policy.schema.json is stale: regenerate it with "
+        "`python -m generator.checks.schema > docs/policy.schema.json`"
+    )
+
+
+def test_the_schema_accepts_the_shipped_policy_and_rejects_typos() -> None:
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    shipped = tomllib.loads((REPO_ROOT / "template" / POLICY_FILE).read_text(encoding="utf-8"))
+    jsonschema.validate(shipped, schema)
+    for typo in (
+        {"answers": {"lockd": {}}},
+        {"checks": {"select": ["FML999"]}},
+        {"template": {"max_releases_behind": -1}},
+    ):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(typo, schema)

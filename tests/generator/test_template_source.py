@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import zipfile
@@ -16,7 +17,7 @@ from generator.errors import ForgemlError
 from generator.templates import source as template_source
 from generator.templates.cache import ensure_release
 from generator.templates.source import CANONICAL_TEMPLATE_URL, resolve_template
-from tests.conftest import REPO_ROOT
+from tests.support.generated import REPO_ROOT
 from tests.support.template_factory import build_template, git
 
 
@@ -103,11 +104,14 @@ def test_wheel_ships_the_template_and_generates_without_the_repository(tmp_path:
         check=True,
     )
     dest = tmp_path / "demo"
+    # The installed wheel alone: a PYTHONPATH pointing at a checkout would shadow it.
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     subprocess.run(
         [str(venv / "bin" / "forgeml"), "new", str(dest), "--defaults"],
         check=True,
         cwd=tmp_path,
         capture_output=True,
+        env=env,
     )
     answers = yaml.safe_load((dest / ".copier-answers.yml").read_text())
     assert answers["_src_path"] == CANONICAL_TEMPLATE_URL
@@ -144,7 +148,7 @@ def test_an_untracked_repository_in_the_template_checkout_is_refused_by_name(
 
 
 def test_a_failing_git_command_of_copier_is_one_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from plumbum import ProcessExecutionError
 
@@ -154,7 +158,6 @@ def test_a_failing_git_command_of_copier_is_one_line(
         )
 
     monkeypatch.setattr("copier.run_copy", fail)
-    template = build_template(tmp_path / "template")
     with pytest.raises(
         ForgemlError, match=r"^copier could not read the template: fatal: repository not found$"
     ):

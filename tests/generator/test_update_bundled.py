@@ -26,7 +26,6 @@ from generator.templates.cache import cache_root
 from generator.templates.source import CANONICAL_TEMPLATE_URL
 from tests.support.template_factory import (
     UNTOUCHED_RENDERED,
-    build_template,
     commit_all,
     export_release,
     generate_project,
@@ -42,8 +41,7 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def wheels(tmp_path: Path) -> dict[str, Path]:
-    template = build_template(tmp_path / "tpl")
+def wheels(template: Path, tmp_path: Path) -> dict[str, Path]:
     return {
         tag: export_release(template, tag, tmp_path / f"wheel-{tag}") for tag in ("1.0.0", "2.0.0")
     }
@@ -134,10 +132,9 @@ def test_release_missing_from_the_cache_is_explained(
 
 
 def test_project_from_a_git_url_uses_that_source_directly(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, offline: None
+    template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, offline: None
 ) -> None:
     monkeypatch.setenv("COPIER_CACHE_DIR", str(tmp_path / "copier-cache"))
-    template = build_template(tmp_path / "tpl")
     url = f"git+file://{template}"  # how copier spells a git URL of a local repository
     project = generate_project(template, tmp_path / "demo")
     path = project / ".copier-answers.yml"

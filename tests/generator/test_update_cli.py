@@ -10,7 +10,6 @@ from typer.testing import CliRunner
 
 from generator.cli import app
 from tests.support.template_factory import (
-    build_template,
     clone_project,
     commit_all,
     generate_project,
@@ -21,8 +20,7 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def origin(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    template = build_template(tmp_path_factory.mktemp("template") / "tpl")
+def origin(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate_project(template, tmp_path_factory.mktemp("origin") / "project")
 
 

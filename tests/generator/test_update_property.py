@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from generator.commands.update import update_project
 from tests.support.template_factory import (
     UNTOUCHED_RENDERED,
-    build_template,
     clone_project,
     commit_all,
     generate_project,
@@ -38,8 +37,7 @@ EDIT = st.tuples(
 
 
 @pytest.fixture(scope="module")
-def origin(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    template = build_template(tmp_path_factory.mktemp("template") / "tpl")
+def origin(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate_project(template, tmp_path_factory.mktemp("origin") / "project")
 
 

@@ -28,11 +28,6 @@ from tests.support.template_factory import (
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_template(tmp_path_factory.mktemp("template") / "tpl")
-
-
-@pytest.fixture(scope="module")
 def origin(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate_project(template, tmp_path_factory.mktemp("origin") / "project")
 

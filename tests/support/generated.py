@@ -13,8 +13,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from generator.commands.new import NewProject, create_project
+
+# This checkout: the template the template tests render, HEAD plus uncommitted edits.
+REPO_ROOT = Path(__file__).resolve().parents[2]
 # Variables of forgeml's own environment that would leak into the generated project's uv.
 _LEAKY = {"VIRTUAL_ENV", "PYTHONPATH", "UV_PROJECT_ENVIRONMENT", "PYTHONHOME"}
+
+
+def generate(dest: Path, **answers: Any) -> NewProject:
+    """Render the working tree of this repository (HEAD plus uncommitted edits)."""
+    return create_project(
+        dest, data=answers, template=str(REPO_ROOT), vcs_ref="HEAD", defaults=True
+    )
 
 
 def project_env() -> dict[str, str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import generate
+from tests.support.generated import generate
 
 ANSWERS = {
     "aws": {"cloud": "aws", "deploy_target": "kubernetes"},

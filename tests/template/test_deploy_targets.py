@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import generate
+from tests.support.generated import generate
 from tests.support.generated import project_env
 
 FAKE_CLI = r'''#!/usr/bin/env python3

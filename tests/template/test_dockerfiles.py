@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import generate
+from tests.support.generated import generate
 from tests.support.generated import project_env, run
-from tests.template.test_generated_project import ALL_CASES, REPRESENTATIVE
+from tests.support.cases import ALL_CASES, REPRESENTATIVE
 from tests.support.validators import check, require
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import generate
+from tests.support.generated import generate
 from tests.support.generated import project_env, run
 
 

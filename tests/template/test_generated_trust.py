@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import generate
+from tests.support.generated import generate
 from tests.support.generated import project_env, run, served
 
 CASES = {

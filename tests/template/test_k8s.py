@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import REPO_ROOT
+from tests.support.generated import REPO_ROOT
 from tests.support.infra_project import infra_project
 
 CHECKOV = REPO_ROOT / ".tools" / "checkov" / "bin" / "checkov"

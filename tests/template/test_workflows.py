@@ -35,10 +35,10 @@ import yaml
 
 from generator import __version__
 from generator.commands.new import create_project
-from tests.conftest import REPO_ROOT, generate
+from tests.support.generated import REPO_ROOT, generate
 from tests.support.generated import project_env, run, served
 from tests.support.template_factory import build_template, commit_all, commit_and_tag, generate_project
-from tests.template.test_generated_project import ALL_CASES, REPRESENTATIVE
+from tests.support.cases import ALL_CASES, REPRESENTATIVE
 from tests.support.validators import YAMLLINT_CONFIG, check, require
 
 WORKFLOWS = ("ci", "ct", "cd", "monitor", "template-update")

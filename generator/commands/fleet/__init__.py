@@ -25,12 +25,12 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.checks.context import ReleaseIndex
+from generator.backend.copier import use_private_mirrors
 from generator.commands.fleet.ops import Operation, RepoResult, exit_code, failed, run_one
-from generator.commands.new import ANSWERS_FILE
 from generator.errors import EXIT_OK, ForgemlError
 from generator.policy.file import Policy
-from generator.templates.location import use_private_mirrors
+from generator.project.answers import ANSWERS_FILE
+from generator.templates.location import ReleaseIndex
 
 ProgressCallback = Callable[[RepoResult], None]
 

@@ -26,18 +26,15 @@ from generator.backend.git import (
     remove_worktree,
     resolve_commit,
 )
-from generator.checks.context import ReleaseIndex
-from generator.commands.update import update_project
+from generator.commands.update import PartialUpdateError, update_project
 from generator.errors import ForgemlError
 from generator.project.changes import ChangeSet
 from generator.project.generated import load_project, require_repository
+from generator.templates.location import ReleaseIndex
 from generator.templates.releases import latest, newer_than
 
 BRANCH_PREFIX = "forgeml/update-"
 Outcome = Literal["updated", "conflicts", "current", "exists", "failed"]
-# The text `update` appends when copier stopped half-way; in a fleet update the
-# half-updated worktree is discarded, so it does not apply.
-_PARTIAL_NOTE = "; the project is partly updated"
 
 
 @dataclass(frozen=True)
@@ -109,9 +106,11 @@ def _update_in_worktree(
         add_worktree(toplevel, worktree, branch, head)
         try:
             result = update_project(worktree / prefix, to=target)
+        except PartialUpdateError as error:
+            # The half-updated worktree is discarded below, so the undo advice does not apply.
+            raise ForgemlError(f"{error.cause.message} (nothing was kept)") from error
         except ForgemlError as error:
-            message = error.message.split(_PARTIAL_NOTE, 1)[0]
-            raise ForgemlError(f"{message} (nothing was kept)") from error
+            raise ForgemlError(f"{error.message} (nothing was kept)") from error
         commit_all(
             worktree,
             _commit_message(result.from_version, target, result.changes),

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from generator.checks.context import ReleaseIndex
+from generator.checks import SELECTORS
 from generator.commands.check import ProjectReport, project_context, run_checks
 from generator.commands.fleet.branch_update import BranchUpdate, update_on_branch
 from generator.errors import EXIT_OK, EXIT_PROBLEMS, ForgemlError
 from generator.policy.file import Policy, find_policy
+from generator.templates.location import ReleaseIndex
 from generator.templates.releases import latest, newer_than
 
 Operation = Literal["status", "check", "update"]
@@ -89,7 +90,7 @@ def run_one(
 
 def repo_check(path: Path, policy: Policy | None, releases: ReleaseIndex) -> RepoCheck:
     context = project_context(path, releases)
-    return RepoCheck(path, run_checks(context, policy or find_policy(context.path)))
+    return RepoCheck(path, run_checks(context, policy or find_policy(context.path, SELECTORS)))
 
 
 def repo_status(path: Path, policy: Policy | None, releases: ReleaseIndex) -> RepoStatus:
@@ -109,7 +110,7 @@ def repo_status(path: Path, policy: Policy | None, releases: ReleaseIndex) -> Re
             drifted = tuple(item.path for item in context.drift.files)
         except ForgemlError as error:
             errors.append(f"drift unknown: {error.message}")
-    report = run_checks(context, policy or find_policy(context.path))
+    report = run_checks(context, policy or find_policy(context.path, SELECTORS))
     return RepoStatus(
         path=context.path,
         version=version,
