@@ -51,7 +51,7 @@ RELAYED: dict[str, tuple[str, ...]] = {
         "invalid answer for <question>: '<answer>' is not in [<choices>]",
         "Unknown revision: '<ref>'",
     ),
-    # a git failure (documented with gitops.run_git's message), plus a release-cache note
+    # a git failure (documented with backend/git.py run_git's message), plus a release-cache note
     "ForgemlError(location.explain(error.message))": (),
     # a remembered failure of listing a template's releases, raised again per project
     "ForgemlError(known.message)": (),

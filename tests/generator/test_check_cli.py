@@ -22,7 +22,6 @@ from generator.policy.file import POLICY_FILE
 from tests.support.template_factory import (
     clone_project,
     commit_and_tag,
-    generate_project,
     git,
 )
 
@@ -41,16 +40,6 @@ protected = ["README.md", "legacy.cfg"]
 files = ["*.rej"]
 conflict_markers = true
 """
-
-
-@pytest.fixture(scope="module")
-def origin(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate_project(template, tmp_path_factory.mktemp("origin") / "project")
-
-
-@pytest.fixture
-def project(origin: Path, tmp_path: Path) -> Path:
-    return clone_project(origin, tmp_path / "project")
 
 
 @pytest.fixture

@@ -12,22 +12,10 @@ from generator.commands.update import update_project
 from generator.errors import ForgemlError
 from generator.project.drift import find_drift
 from tests.support.template_factory import (
-    clone_project,
     commit_all,
-    generate_project,
 )
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def origin(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate_project(template, tmp_path_factory.mktemp("origin") / "project")
-
-
-@pytest.fixture
-def project(origin: Path, tmp_path: Path) -> Path:
-    return clone_project(origin, tmp_path / "project")
 
 
 def test_diff_is_quiet_on_a_clean_project(project: Path) -> None:

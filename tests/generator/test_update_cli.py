@@ -10,23 +10,11 @@ from typer.testing import CliRunner
 
 from generator.cli import app
 from tests.support.template_factory import (
-    clone_project,
     commit_all,
-    generate_project,
     tree_digest,
 )
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def origin(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate_project(template, tmp_path_factory.mktemp("origin") / "project")
-
-
-@pytest.fixture
-def project(origin: Path, tmp_path: Path) -> Path:
-    return clone_project(origin, tmp_path / "project")
 
 
 def run(*args: str) -> tuple[int, str]:

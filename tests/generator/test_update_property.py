@@ -19,7 +19,6 @@ from tests.support.template_factory import (
     UNTOUCHED_RENDERED,
     clone_project,
     commit_all,
-    generate_project,
 )
 
 # Any printable text without line breaks: an edit changes lines, never the line count
@@ -34,11 +33,6 @@ EDIT = st.tuples(
     st.integers(min_value=0, max_value=40),
     LINE,
 )
-
-
-@pytest.fixture(scope="module")
-def origin(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate_project(template, tmp_path_factory.mktemp("origin") / "project")
 
 
 def apply_edits(project: Path, edits: list[tuple[str, str, int, str]]) -> dict[str, str]:

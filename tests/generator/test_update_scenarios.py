@@ -18,23 +18,12 @@ from generator.commands.update import update_project
 from generator.errors import EXIT_PROBLEMS, EXIT_REFUSED, ForgemlError
 from tests.support.template_factory import (
     build_template,
-    clone_project,
     commit_all,
     commit_and_tag,
     generate_project,
     git,
     tree_digest,
 )
-
-
-@pytest.fixture(scope="module")
-def origin(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate_project(template, tmp_path_factory.mktemp("origin") / "project")
-
-
-@pytest.fixture
-def project(origin: Path, tmp_path: Path) -> Path:
-    return clone_project(origin, tmp_path / "project")
 
 
 def edit(path: Path, old: str, new: str) -> None:
