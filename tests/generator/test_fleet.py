@@ -23,11 +23,14 @@ from generator.checks import SELECTORS
 from generator.cli import app
 from generator.commands.fleet import discover, run_fleet
 from generator.commands.fleet import ops as fleet_ops
+from generator.commands.fleet.branch_update import update_on_branch
 from generator.commands.fleet.ops import RepoCheck
 from generator.errors import ForgemlError
 from generator.policy.file import parse_policy
 from generator.templates.location import ReleaseIndex
 from tests.support.template_factory import (
+    add_failing_release,
+    build_template,
     clone_project,
     commit_all,
     generate_project,
@@ -408,3 +411,21 @@ def test_no_progress_bar_outside_a_terminal(fleet: Fleet) -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stderr == ""
+
+
+def test_a_fleet_update_that_fails_half_way_keeps_nothing_and_says_so(tmp_path: Path) -> None:
+    template = build_template(tmp_path / "tpl")
+    add_failing_release(template)
+    project = generate_project(template, tmp_path / "demo")
+    head = git(project, "rev-parse", "HEAD")
+
+    with pytest.raises(ForgemlError) as failed:
+        update_on_branch(project)
+
+    message = failed.value.message
+    assert message.startswith("a template migration failed (exit code 3)")
+    assert message.endswith(" (nothing was kept)")
+    assert "partly updated" not in message, "the worktree was discarded: no way back to give"
+    assert git(project, "branch", "--list", "forgeml/update-*") == ""
+    assert git(project, "rev-parse", "HEAD") == head
+    assert git(project, "status", "--porcelain") == ""

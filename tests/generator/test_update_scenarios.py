@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.commands.update import update_project
+from generator.commands.update import PartialUpdateError, update_project
 from generator.errors import EXIT_PROBLEMS, EXIT_REFUSED, ForgemlError
 from tests.support.template_factory import (
+    add_failing_release,
     build_template,
     commit_all,
-    commit_and_tag,
     generate_project,
     git,
     tree_digest,
@@ -394,20 +394,18 @@ def test_update_source_that_moved_is_refused(project: Path, template: Path) -> N
 
 def test_a_failing_migration_is_reported_with_the_way_back(tmp_path: Path) -> None:
     template = build_template(tmp_path / "tpl")
-    failing = (
-        '  - version: "2.1.0"\n    command: ["{{ _copier_python }}", "-c", "raise SystemExit(3)"]\n'
-    )
-    copier_yml = template / "copier.yml"
-    copier_yml.write_text(copier_yml.read_text() + failing)
-    commit_and_tag(template, "2.1.0")
+    add_failing_release(template)
     project = generate_project(template, tmp_path / "demo")
 
-    with pytest.raises(ForgemlError) as failed:
+    with pytest.raises(PartialUpdateError) as failed:
         update_project(project)
 
     message = failed.value.message
     assert "a template migration failed (exit code 3)" in message
     assert "partly updated" in message
+    # The failure itself, for callers that discard the tree (fleet update).
+    assert failed.value.cause.message.startswith("a template migration failed (exit code 3)")
+    assert "partly" not in failed.value.cause.message
     git(project, "reset", "--hard", "--quiet")
     git(project, "clean", "-fdq")
     assert git(project, "status", "--porcelain") == ""
@@ -441,3 +439,24 @@ def test_with_rej_conflicts_a_removed_file_the_project_edited_is_a_conflict(
     assert conflict.reason.startswith("removed by the template, but edited here")
     assert "legacy.cfg" not in result.changes.removed
     assert "enabled = false" in (project / "legacy.cfg.rej").read_text()
+
+
+@pytest.mark.parametrize(
+    ("data", "copier_runs"),
+    [({}, 1), ({"project_name": "Churn Model"}, 2)],  # --data is rehearsed in a clone first
+)
+def test_an_update_reads_the_answers_file_once_and_once_per_copier_run(
+    project: Path, monkeypatch: pytest.MonkeyPatch, data: dict[str, str], copier_runs: int
+) -> None:
+    import generator.commands.update as update_module
+
+    loads: list[Path] = []
+    real = update_module.load_project
+
+    def counting(path: Path) -> object:
+        loads.append(path)
+        return real(path)
+
+    monkeypatch.setattr(update_module, "load_project", counting)
+    update_project(project, data=data)
+    assert len(loads) == 1 + copier_runs

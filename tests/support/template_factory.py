@@ -231,6 +231,15 @@ def commit_and_tag(repo: Path, tag: str) -> None:
     git(repo, "tag", tag)
 
 
+def add_failing_release(template: Path, tag: str = "2.1.0") -> None:
+    """Tag a release whose `_migrations` step exits 3: copier stops half-way through it."""
+    command = '["{{ _copier_python }}", "-c", "raise SystemExit(3)"]'
+    failing = f'  - version: "{tag}"\n    command: {command}\n'
+    copier_yml = template / "copier.yml"
+    copier_yml.write_text(copier_yml.read_text() + failing)
+    commit_and_tag(template, tag)
+
+
 def generate_project(template: Path, dest: Path, version: str = "1.0.0", **answers: str) -> Path:
     """`forgeml new` of one release, committed: the starting point of every update test."""
     create_project(dest, data=answers, template=str(template), vcs_ref=version, defaults=True)
