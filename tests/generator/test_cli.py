@@ -1,0 +1,132 @@
+"""The CLI's one error path (`reported`): ForgemlError and Ctrl-C become one line and an exit code.
+
+The commands are replaced by stand-ins that raise, so every command's wiring is covered
+without running one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from generator.cli import app
+from generator.errors import ForgemlError
+
+runner = CliRunner()
+
+
+def _raise(error: BaseException) -> Callable[..., None]:
+    def stand_in(*args: object, **kwargs: object) -> None:
+        raise error
+
+    return stand_in
+
+
+COMMANDS = [
+    # (argv, module, function the command calls, what Ctrl-C prints)
+    (
+        ["new", "DEST"],
+        "generator.commands.new",
+        "create_project",
+        "interrupted; nothing was written",
+    ),
+    (
+        ["update", "--dry-run"],
+        "generator.commands.update",
+        "update_project",
+        "interrupted; nothing was changed",
+    ),
+    (
+        ["update"],
+        "generator.commands.update",
+        "update_project",
+        "interrupted; see `git status` for a partial update",
+    ),
+    (["fleet", "status", "ROOT"], "generator.commands.fleet", "run_fleet", "interrupted"),
+]
+
+
+@pytest.mark.parametrize(("argv", "module", "function", "said"), COMMANDS)
+def test_ctrl_c_says_what_was_left_and_exits_130(
+    argv: list[str],
+    module: str,
+    function: str,
+    said: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ROOT").mkdir()
+    monkeypatch.setattr(f"{module}.{function}", _raise(KeyboardInterrupt()))
+    if function == "run_fleet":
+        monkeypatch.setattr("generator.commands.fleet.discover", lambda roots: [])
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 130
+    assert result.stderr == f"forgeml: {said}\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "module", "function"),
+    [
+        (["new", "DEST"], "generator.commands.new", "create_project"),
+        (["update"], "generator.commands.update", "update_project"),
+        (["diff"], "generator.commands.diff", "find_drift"),
+        (["check-update"], "generator.commands.check_update", "check_update"),
+        (["check"], "generator.commands.check", "check_projects"),
+        (["fleet", "check", "ROOT"], "generator.commands.fleet", "discover"),
+    ],
+)
+def test_a_forgeml_error_is_one_line_with_its_exit_code(
+    argv: list[str],
+    module: str,
+    function: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    error = ForgemlError("the reason, in one line")
+    error.exit_code = 1
+    monkeypatch.setattr(f"{module}.{function}", _raise(error))
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 1
+    assert result.stderr == "forgeml: error: the reason, in one line\n"
+
+
+def test_ctrl_c_in_a_read_only_command_is_left_to_typer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing was written, so there is nothing to say: typer exits 130, no traceback."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("generator.commands.diff.find_drift", _raise(KeyboardInterrupt()))
+    result = runner.invoke(app, ["diff"])
+    assert result.exit_code == 130
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["update", "--format", "yaml"], "--format must be one of text, json"),
+        (["update", "--conflict", "both"], "--conflict must be one of inline, rej"),
+        (["check-update", "--format", "sarif"], "--format must be one of text, json"),
+        (["check", "--format", "xml"], "--format must be one of text, json, sarif, markdown"),
+        (["fleet", "status", "ROOT", "--format", "md"], "--format must be one of text, json"),
+    ],
+)
+def test_choices_are_checked_before_any_work(
+    argv: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for target in (
+        "generator.commands.update.load_project",
+        "generator.commands.check_update.load_project",
+        "generator.commands.check.check_projects",
+        "generator.commands.fleet.discover",
+    ):
+        monkeypatch.setattr(target, _raise(AssertionError("ran before the choice was checked")))
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 2
+    assert result.stderr == f"forgeml: error: {message}\n"
