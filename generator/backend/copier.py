@@ -83,9 +83,51 @@ def render(
         )
 
 
+def questions(location: TemplateLocation, *, vcs_ref: str | None) -> dict[str, dict[str, Any]]:
+    """The questionnaire of release `vcs_ref` (default: the latest), as copier reads it."""
+    from copier._main import Worker
+
+    with _translated_errors(location), redirected(location):
+        with Worker(src_path=location.recorded, vcs_ref=vcs_ref, quiet=True) as worker:
+            return {name: dict(spec) for name, spec in worker.template.questions_data.items()}
+
+
+def render_untrusted(
+    location: TemplateLocation,
+    dest: Path,
+    *,
+    vcs_ref: str | None,
+    data: Mapping[str, Any],
+    user_defaults: Mapping[str, Any],
+    defaults: bool,
+) -> Worker:
+    """Render a template the operator may not have vetted, for `forgeml adopt`.
+
+    Nothing of the template runs: tasks are skipped, and copier's own safety check stays
+    on (`unsafe=False`), so a template needing Jinja extensions is refused rather than
+    executed. `user_defaults` are proposed answers: copier asks with them as defaults,
+    or takes them as they are when `defaults` is set; `data` answers are never asked.
+    """
+    from copier import run_copy
+
+    with _translated_errors(location), redirected(location):
+        return run_copy(
+            location.recorded,
+            dest,
+            dict(data),
+            user_defaults=dict(user_defaults),
+            vcs_ref=vcs_ref,
+            defaults=defaults,
+            overwrite=True,
+            quiet=True,
+            unsafe=False,
+            skip_tasks=True,
+        )
+
+
 @contextmanager
 def _translated_errors(location: TemplateLocation) -> Iterator[None]:
-    from copier.errors import CopierError, DirtyLocalWarning, TaskError
+    from copier.errors import CopierError, DirtyLocalWarning, TaskError, UnsafeTemplateError
     from plumbum.commands.processes import ProcessExecutionError
 
     try:
@@ -95,6 +137,11 @@ def _translated_errors(location: TemplateLocation) -> Iterator[None]:
             yield
     except KeyboardInterrupt:
         raise
+    except UnsafeTemplateError as error:
+        first = str(error).splitlines()[0]
+        raise ForgemlError(
+            f"{location.recorded}: {first} forgeml does not run template code here"
+        ) from error
     except TaskError as error:
         command = error.cmd if isinstance(error.cmd, str) else " ".join(map(str, error.cmd))
         raise ForgemlError(

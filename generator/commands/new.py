@@ -159,7 +159,7 @@ def _render(
         {k: v for k, v in answers.items() if not k.startswith("_")}, questions, worker.jinja_env
     )
     if source.recorded_src is not None:
-        _record_source(answers_path, source.recorded_src)
+        record_source(answers_path, source.recorded_src)
         answers["_src_path"] = source.recorded_src
     return answers, template_dirty
 
@@ -171,7 +171,7 @@ def _first_line(text: str) -> str:
     return (diagnosed or lines or ["git failed"])[0]
 
 
-def _record_source(answers_path: Path, src: str) -> None:
+def record_source(answers_path: Path, src: str) -> None:
     """Point `_src_path` at the canonical template, keeping the file's other lines as written."""
     lines = answers_path.read_text(encoding="utf-8").splitlines(keepends=True)
     rewritten = [f"_src_path: {src}\n" if line.startswith("_src_path:") else line for line in lines]
