@@ -87,9 +87,12 @@ def questions(location: TemplateLocation, *, vcs_ref: str | None) -> dict[str, d
     """The questionnaire of release `vcs_ref` (default: the latest), as copier reads it."""
     from copier._main import Worker
 
-    with _translated_errors(location), redirected(location):
-        with Worker(src_path=location.recorded, vcs_ref=vcs_ref, quiet=True) as worker:
-            return {name: dict(spec) for name, spec in worker.template.questions_data.items()}
+    with (
+        _translated_errors(location),
+        redirected(location),
+        Worker(src_path=location.recorded, vcs_ref=vcs_ref, quiet=True) as worker,
+    ):
+        return {name: dict(spec) for name, spec in worker.template.questions_data.items()}
 
 
 def render_untrusted(

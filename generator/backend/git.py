@@ -281,8 +281,7 @@ def merge_file(ours: bytes, base: bytes, theirs: bytes, labels: tuple[str, str, 
             path.write_bytes(content)
             paths.append(str(path))
         done = subprocess.run(
-            ["git", "merge-file", "--stdout", "-L", labels[0], "-L", labels[1], "-L", labels[2]]
-            + paths,
+            ["git", "merge-file", "--stdout", *(f"-L{label}" for label in labels), *paths],
             capture_output=True,
             check=False,
         )

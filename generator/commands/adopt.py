@@ -247,7 +247,11 @@ def _plan_file(
         return FilePlan(relpath, "add")
     if ownership(relpath, created_once) == "created once":
         return FilePlan(relpath, "keep", "created once: the repository's file stays")
-    target = project / relpath
+    return _merge(rendered, project / relpath, relpath)
+
+
+def _merge(rendered: Path, target: Path, relpath: str) -> FilePlan:
+    """The repository's `target` and the template's `rendered` version of one file."""
     if rendered.is_symlink() or target.is_symlink():
         if _link_or_bytes(rendered) == _link_or_bytes(target):
             return FilePlan(relpath, "same")
@@ -264,7 +268,7 @@ def _plan_file(
 
 
 def _link_or_bytes(path: Path) -> bytes:
-    return os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
+    return str(path.readlink()).encode() if path.is_symlink() else path.read_bytes()
 
 
 def _commit_on_branch(
@@ -304,7 +308,7 @@ def _write(plan: FilePlan, rendered: Path, project: Path) -> str | None:
     if plan.action == "add":
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.is_symlink():
-            target.symlink_to(os.readlink(source))
+            target.symlink_to(source.readlink())
         else:
             shutil.copyfile(source, target)
             shutil.copymode(source, target)

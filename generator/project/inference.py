@@ -25,6 +25,7 @@ _PROJECT_NAME = re.compile(r"^[^\W\d_][\w .,()&+#-]{0,47}$")
 _SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _PACKAGE = re.compile(r"^[a-z_][a-z0-9_]*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_UNDERLINE = re.compile(r"^([=\-~^*#])\1{2,}$")
 _POETRY_AUTHOR = re.compile(r"^\s*(?P<name>[^<]+?)\s*(?:<(?P<email>[^>]+)>)?\s*$")
 # Top-level directories that hold code but are never the project's package.
 _NOT_PACKAGES = frozenset({"tests", "test", "docs", "scripts", "notebooks", "examples", "src"})
@@ -243,13 +244,18 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _readme_summary(root: Path) -> str | None:
-    """The README's first line of prose: not a heading, badge, HTML or list line."""
+    """The README's first line of prose: not a heading (`#` or underlined), badge, HTML
+    or list line."""
     for name in ("README.md", "README.rst", "README.txt", "README"):
         path = root / name
         if not path.is_file():
             continue
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            text = line.strip()
+        lines = [
+            line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
+        ]
+        for text, following in zip(lines, [*lines[1:], ""], strict=True):
+            if _UNDERLINE.match(following):
+                continue  # a Markdown setext or reStructuredText title
             if text and not text.startswith(("#", "<", "[!", "![", "=", "-", "*", "`", "|", ">")):
                 return text[:200]
     return None

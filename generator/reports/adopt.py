@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from generator.commands.adopt import AdoptResult
+from generator.commands.adopt import Action, AdoptResult
 
 
 def adopt_text(result: AdoptResult) -> str:
@@ -19,7 +19,7 @@ def adopt_text(result: AdoptResult) -> str:
     for key, value in result.answers.items():
         origin = result.inferred_from.get(key)
         lines.append(f"  {key} = {value}" + (f"  (from {origin})" if origin else ""))
-    sections = (
+    sections: tuple[tuple[Action, str], ...] = (
         ("add", "Added from the template"),
         ("merge", "Merged"),
         ("keep", "Kept as they are (created once)"),

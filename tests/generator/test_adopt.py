@@ -229,7 +229,9 @@ def test_a_template_needing_jinja_extensions_is_refused(tmp_path: Path, repo: Pa
     root.mkdir()
     git(root, "init", "--quiet")
     write(root / "template", {"{{_copier_conf.answers_file}}.jinja": "{{ _copier_answers }}"})
-    (root / "copier.yml").write_text("_subdirectory: template\n_jinja_extensions: [jinja2.ext.do]\n")
+    (root / "copier.yml").write_text(
+        "_subdirectory: template\n_jinja_extensions: [jinja2.ext.do]\n"
+    )
     commit_and_tag(root, "1.0.0")
     result = adopt(repo, root)
     assert result.exit_code == 2, result.output
@@ -237,9 +239,7 @@ def test_a_template_needing_jinja_extensions_is_refused(tmp_path: Path, repo: Pa
     assert "forgeml/adopt" not in git(repo, "branch", "--list")
 
 
-def test_update_diff_after_adoption_respect_created_once_files(
-    repo: Path, template: Path
-) -> None:
+def test_update_diff_after_adoption_respect_created_once_files(repo: Path, template: Path) -> None:
     adopt(repo, template)
     git(repo, "checkout", "--quiet", "forgeml/adopt-1.0.0")
     readme = repo / "README.md"

@@ -17,7 +17,7 @@ QUESTIONS: dict[str, Any] = {
     for name, spec in yaml.safe_load((REPO_ROOT / "copier.yml").read_text()).items()
     if not name.startswith("_")
 }
-APACHE = "                                 Apache License\n                           Version 2.0, January 2004\n"
+APACHE = "                    Apache License\n               Version 2.0, January 2004\n"
 BSD3 = (
     "Redistribution and use in source and binary forms, with or without\nmodification...\n"
     "3. Neither the name of the copyright holder nor the names of its\ncontributors ...\n"

@@ -40,7 +40,8 @@ def rendered_files(project: Path) -> list[str]:
 
 
 def test_no_file_is_both_created_once_and_protected() -> None:
-    assert CREATED_ONCE and PROTECTED
+    assert CREATED_ONCE
+    assert PROTECTED
     for pattern in PROTECTED:
         assert ownership(pattern, CREATED_ONCE, PROTECTED) == "protected", pattern
     for pattern in CREATED_ONCE:
@@ -52,7 +53,9 @@ def released_project(tmp_path: Path) -> Path:
     """A project of this checkout's template at a release tag, so `diff` can replay it."""
     template = released_template(tmp_path / "template")
     dest = tmp_path / "project"
-    return create_project(dest, data={}, template=str(template), vcs_ref="0.1.0", defaults=True).path
+    return create_project(
+        dest, data={}, template=str(template), vcs_ref="0.1.0", defaults=True
+    ).path
 
 
 def test_created_once_files_are_not_drift(released_project: Path) -> None:

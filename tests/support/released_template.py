@@ -18,7 +18,17 @@ IDENTITY = ("-c", "user.name=forgeml tests", "-c", "user.email=tests@forgeml.inv
 def released_template(dest: Path, tag: str = "0.1.0") -> Path:
     """Copy the template's files (tracked or new, not ignored) to `dest` and tag them."""
     listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "copier.yml", "template"],
+        [
+            "git",
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+            "--",
+            "copier.yml",
+            "template",
+        ],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -31,6 +41,11 @@ def released_template(dest: Path, tag: str = "0.1.0") -> Path:
         target = dest / relpath
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target, follow_symlinks=False)
-    for args in (("init", "--quiet"), ("add", "--all"), ("commit", "--quiet", "-m", tag), ("tag", tag)):
+    for args in (
+        ("init", "--quiet"),
+        ("add", "--all"),
+        ("commit", "--quiet", "-m", tag),
+        ("tag", tag),
+    ):
         subprocess.run(["git", *IDENTITY, *args], cwd=dest, capture_output=True, check=True)
     return dest
