@@ -143,7 +143,8 @@ def _translated_errors(location: TemplateLocation) -> Iterator[None]:
     except UnsafeTemplateError as error:
         first = str(error).splitlines()[0]
         raise ForgemlError(
-            f"{location.recorded}: {first} forgeml does not run template code here"
+            f"the template {location.recorded} runs code to render, which forgeml does not "
+            f"allow here: {first}"
         ) from error
     except TaskError as error:
         command = error.cmd if isinstance(error.cmd, str) else " ".join(map(str, error.cmd))
