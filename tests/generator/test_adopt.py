@@ -253,3 +253,15 @@ def test_update_diff_after_adoption_respect_created_once_files(repo: Path, templ
     assert "## Support" in readme.read_text()
     assert (repo / "params.yaml").read_text() == OWN_FILES["params.yaml"]
     assert "params.yaml" not in result.changes.updated
+
+
+def test_a_file_where_the_template_needs_a_directory_is_kept(
+    tmp_path: Path, template: Path
+) -> None:
+    repo = make_repo(tmp_path / "blocked", {"scripts": "echo my scripts\n"})
+
+    result = adopt(repo, template)
+
+    assert result.exit_code == 1, result.output
+    assert "scripts/run.sh: the template needs a directory where scripts is" in result.output
+    assert show(repo, "forgeml/adopt-1.0.0", "scripts") == b"echo my scripts\n"
