@@ -181,9 +181,13 @@ def test_dry_run_prints_the_plan_and_changes_nothing(repo: Path, template: Path)
 
 def test_a_repository_without_conflicts_exits_0(tmp_path: Path, template: Path) -> None:
     repo = make_repo(tmp_path / "tiny", {"notes.txt": "hello\n"})
-    result = adopt(repo, template)
+    answers = tmp_path / "answers.yml"
+    answers.write_text("project_name: Tiny\ndescription: From the file\n")
+    result = adopt(repo, template, "--data-file", str(answers), "--data", "project_name=Tinier")
     assert result.exit_code == 0, result.output
     assert "Conflicts" not in result.output
+    recorded = yaml.safe_load(show(repo, "forgeml/adopt-1.0.0", ".copier-answers.yml"))
+    assert (recorded["project_name"], recorded["description"]) == ("Tinier", "From the file")
 
 
 @pytest.mark.parametrize(
