@@ -28,7 +28,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -134,6 +134,11 @@ def adopt_repository(
             user_defaults=proposed,
             defaults=defaults,
         )
+        if not (rendered / ANSWERS_FILE).is_file():
+            raise ForgemlError(
+                f"the template wrote no {ANSWERS_FILE}; without it the repository could "
+                "never be updated"
+            )
         answers = yaml.safe_load((rendered / ANSWERS_FILE).read_text(encoding="utf-8")) or {}
         given = {k: v for k, v in answers.items() if not str(k).startswith("_")}
         check_final_answers(given, worker.template.questions_data, worker.jinja_env)
@@ -149,18 +154,23 @@ def adopt_repository(
         plans = _plan(rendered, path, created_once_patterns(worker))
         result = AdoptResult(
             path=path,
-            source=str(answers.get("_src_path", source.src)),
+            source=source.recorded_src or str(answers.get("_src_path", source.src)),
             release=release,
             branch=branch,
             dry_run=dry_run,
             answers=given,
-            inferred_from={k: v for k, v in inferred.sources.items() if k in proposed},
+            # Only where the recorded answer still is the inferred one (a prompt may differ).
+            inferred_from={
+                k: v
+                for k, v in inferred.sources.items()
+                if k in proposed and given.get(k) == proposed[k]
+            },
             files=tuple(plans),
         )
         if dry_run:
             return result
         commit, base = _commit_on_branch(tree, branch, rendered, plans, release)
-    return AdoptResult(**{**result.__dict__, "commit": commit, "base": base})
+    return replace(result, commit=commit, base=base)
 
 
 def _adoptable(path: Path) -> WorkTree:
