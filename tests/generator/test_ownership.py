@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
+from typer.testing import CliRunner
 
+from generator.cli import app
 from generator.commands.new import NewProject, create_project
 from generator.project.drift import find_drift
 from generator.project.ownership import ownership
@@ -82,3 +85,28 @@ def test_dependabot_never_edits_files_the_template_renders(default_project: NewP
     for ecosystem in ecosystems:
         edits = DEPENDABOT_EDITS[ecosystem]
         assert not [path for path in rendered if matches(path, edits)], ecosystem
+
+
+def test_check_never_flags_a_created_once_file_a_policy_protects(
+    released_project: Path, tmp_path: Path
+) -> None:
+    project = released_project
+    (project / "params.yaml").write_text("# tuned for our data\n")
+    (project / "Makefile").write_text((project / "Makefile").read_text() + "# local\n")
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[drift]\nprotected = ["params.yaml", "Makefile"]\n')
+
+    result = CliRunner().invoke(
+        app, ["check", str(project), "--policy", str(policy), "--format", "json"]
+    )
+
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output)
+    flagged = [
+        finding["path"]
+        for project_report in report["projects"]
+        for check in project_report["results"]
+        if check["code"] == "FML401"
+        for finding in check["findings"]
+    ]
+    assert flagged == ["Makefile"]
