@@ -154,6 +154,63 @@ def _choices(choices: type[StrEnum]) -> str:
 
 
 @app.command()
+@reported(lambda _: "interrupted; nothing was changed")
+def adopt(
+    path: Annotated[
+        Path, typer.Argument(help="The git repository to adopt (default: here).")
+    ] = Path(),
+    template: Annotated[
+        str | None,
+        typer.Option(help="Template path or git URL (default: the template bundled with forgeml)."),
+    ] = None,
+    vcs_ref: Annotated[
+        str | None,
+        typer.Option("--vcs-ref", help="Template git ref to use (default: latest release)."),
+    ] = None,
+    defaults: Annotated[
+        bool,
+        typer.Option(
+            "--defaults", help="Ask nothing: inferred answers, else the template's defaults."
+        ),
+    ] = False,
+    data: Annotated[
+        list[str] | None,
+        typer.Option("--data", "-d", help="Answer a question: KEY=VALUE (repeatable)."),
+    ] = None,
+    data_file: Annotated[
+        Path | None, typer.Option("--data-file", help="YAML file of answers; --data wins.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the answers and the plan; change nothing.")
+    ] = False,
+) -> None:
+    """Bring an existing git repository under the template, on a new branch.
+
+    Answers are read from the repository where it states them (pyproject.toml, LICENSE,
+    src/...). The template is committed on `forgeml/adopt-<release>`; files the
+    repository already has are merged or kept with conflict markers, never overwritten.
+    Exit 0 when it merged cleanly, 1 when conflicts remain to resolve, 2 when refused.
+    """
+    import sys
+
+    from generator.commands.adopt import adopt_repository
+    from generator.project.answers import parse_data
+    from generator.reports.adopt import adopt_text
+
+    result = adopt_repository(
+        path,
+        data=parse_data(data or [], data_file),
+        template=template,
+        vcs_ref=vcs_ref,
+        # Prompts only at a terminal: an unattended run must never wait for input.
+        defaults=defaults or not sys.stdin.isatty(),
+        dry_run=dry_run,
+    )
+    typer.echo(adopt_text(result), nl=False)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
 @reported(
     lambda args: (
         "interrupted; "

@@ -77,6 +77,8 @@ class Rendered:
     migrations: frozenset[str] = frozenset()
     # The template was a git work tree with uncommitted changes (`copy` only).
     template_dirty: bool = False
+    # The release's created-once patterns (`_skip_if_exists`), for file ownership.
+    skip_if_exists: tuple[str, ...] = ()
 
 
 def copy(
@@ -164,7 +166,7 @@ def render(
     vcs_ref: str,
     answers: Mapping[str, Any],
     exclude: Sequence[str] = (),
-) -> None:
+) -> Rendered:
     """Render release `vcs_ref` with `answers` into `dest`, without running tasks.
 
     `exclude` adds copier exclusion patterns (.gitignore syntax) to the template's own.
@@ -172,7 +174,7 @@ def render(
     from copier import run_copy
 
     with _translated_errors(location), redirected(location):
-        run_copy(
+        worker = run_copy(
             location.recorded,
             dest,
             dict(answers),
@@ -184,6 +186,7 @@ def render(
             skip_tasks=True,
             exclude=list(exclude),
         )
+    return _rendered(worker)
 
 
 def describe_copier_value_error(error: ValueError) -> str:
@@ -217,6 +220,7 @@ def _rendered(
         jinja_env=worker.jinja_env,
         migrations=migrations,
         template_dirty=template_dirty,
+        skip_if_exists=tuple(str(pattern) for pattern in worker.template.skip_if_exists),
     )
 
 
@@ -239,9 +243,55 @@ def _migrations(worker: Worker) -> frozenset[str]:
     return frozenset(str(task.extra_vars.get("version_current", "every update")) for task in tasks)
 
 
+def questions(location: TemplateSource, *, vcs_ref: str | None) -> dict[str, dict[str, Any]]:
+    """The questionnaire of release `vcs_ref` (default: the latest), as copier reads it."""
+    from copier._main import Worker
+
+    with (
+        _translated_errors(location),
+        redirected(location),
+        Worker(src_path=location.recorded, vcs_ref=vcs_ref, quiet=True) as worker,
+    ):
+        return {name: dict(spec) for name, spec in worker.template.questions_data.items()}
+
+
+def render_untrusted(
+    location: TemplateSource,
+    dest: Path,
+    *,
+    vcs_ref: str | None,
+    data: Mapping[str, Any],
+    user_defaults: Mapping[str, Any],
+    defaults: bool,
+) -> Rendered:
+    """Render a template the operator may not have vetted, for `forgeml adopt`.
+
+    Nothing of the template runs: tasks are skipped, and copier's own safety check stays
+    on (`unsafe=False`), so a template needing Jinja extensions is refused rather than
+    executed. `user_defaults` are proposed answers: copier asks with them as defaults,
+    or takes them as they are when `defaults` is set; `data` answers are never asked.
+    """
+    from copier import run_copy
+
+    with _translated_errors(location), redirected(location):
+        worker = run_copy(
+            location.recorded,
+            dest,
+            dict(data),
+            user_defaults=dict(user_defaults),
+            vcs_ref=vcs_ref,
+            defaults=defaults,
+            overwrite=True,
+            quiet=True,
+            unsafe=False,
+            skip_tasks=True,
+        )
+    return _rendered(worker)
+
+
 @contextmanager
 def _translated_errors(location: TemplateSource) -> Iterator[None]:
-    from copier.errors import CopierError, DirtyLocalWarning, TaskError
+    from copier.errors import CopierError, DirtyLocalWarning, TaskError, UnsafeTemplateError
     from plumbum.commands.processes import ProcessExecutionError
 
     try:
@@ -251,6 +301,12 @@ def _translated_errors(location: TemplateSource) -> Iterator[None]:
             yield
     except KeyboardInterrupt:
         raise
+    except UnsafeTemplateError as error:
+        first = str(error).splitlines()[0]
+        raise ForgemlError(
+            f"the template {location.recorded} runs code to render, which forgeml does not "
+            f"allow here: {first}"
+        ) from error
     except TaskError as error:
         command = error.cmd if isinstance(error.cmd, str) else " ".join(map(str, error.cmd))
         raise ForgemlError(

@@ -258,3 +258,41 @@ def remove_worktree(repo: Path, dest: Path) -> None:
 
 def delete_branch(repo: Path, branch: str) -> None:
     run_git(repo, "branch", "--quiet", "-D", branch)
+
+
+# --- Adoption (forgeml adopt) -------------------------------------------------------------
+
+
+def config_value(repo: Path, key: str) -> str | None:
+    """A git configuration value as `repo` sees it (repository, user or system), or None."""
+    return _read_optional(repo, "config", "--get", key)
+
+
+def merge_file(ours: bytes, base: bytes, theirs: bytes, labels: tuple[str, str, str]) -> bytes:
+    """`git merge-file`'s 3-way merge of three versions of a text; conflicts get markers.
+
+    Returns the merged bytes; whether conflicts remain is for the caller to read from
+    the markers (git's exit status counts them, capped at 127, and errors are negative).
+    """
+    with tempfile.TemporaryDirectory(prefix="forgeml-merge-") as scratch:
+        paths = []
+        for name, content in zip(("ours", "base", "theirs"), (ours, base, theirs), strict=True):
+            path = Path(scratch) / name
+            path.write_bytes(content)
+            paths.append(str(path))
+        done = subprocess.run(
+            ["git", "merge-file", "--stdout", *(f"-L{label}" for label in labels), *paths],
+            capture_output=True,
+            check=False,
+        )
+    if done.returncode < 0 or done.returncode > 127:
+        reason = done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
+        raise ForgemlError(f"git merge-file failed: {reason}")
+    return done.stdout
+
+
+def add_paths(repo: Path, paths: list[str]) -> None:
+    """Stage exactly `paths`, even where the repository's .gitignore would hide them:
+    a template file the project ignores (its `/data/`, say) must still reach the branch."""
+    if paths:
+        run_git(repo, "add", "--force", "--", *paths)

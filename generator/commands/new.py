@@ -25,6 +25,7 @@ from generator.project.answers import (
     check_final_answers,
     check_given_answers,
     check_known_questions,
+    record_source,
 )
 from generator.templates.source import TemplateSource, check_local_template, resolve_template
 
@@ -123,13 +124,6 @@ def _render(
         {k: v for k, v in answers.items() if not k.startswith("_")}, questions, rendered.jinja_env
     )
     if source.recorded_src is not None:
-        _record_source(answers_path, source.recorded_src)
+        record_source(answers_path, source.recorded_src)
         answers["_src_path"] = source.recorded_src
     return answers, rendered.template_dirty
-
-
-def _record_source(answers_path: Path, src: str) -> None:
-    """Point `_src_path` at the canonical template, keeping the file's other lines as written."""
-    lines = answers_path.read_text(encoding="utf-8").splitlines(keepends=True)
-    rewritten = [f"_src_path: {src}\n" if line.startswith("_src_path:") else line for line in lines]
-    answers_path.write_text("".join(rewritten), encoding="utf-8")

@@ -130,3 +130,10 @@ def check_final_answers(
 
 def _first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0]
+
+
+def record_source(answers_path: Path, src: str) -> None:
+    """Point `_src_path` at the canonical template, keeping the file's other lines as written."""
+    lines = answers_path.read_text(encoding="utf-8").splitlines(keepends=True)
+    rewritten = [f"_src_path: {src}\n" if line.startswith("_src_path:") else line for line in lines]
+    answers_path.write_text("".join(rewritten), encoding="utf-8")

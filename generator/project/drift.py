@@ -3,7 +3,9 @@
 Renders the release the project records (`_commit`) with the answers it records, then
 compares every rendered file with the project's copy on disk. What differs is what
 people changed by hand since: edited content, deleted files, a lost executable bit.
-Files the template does not render are the project's own and never count as drift.
+Files the template does not render are the project's own and never count as drift, and
+neither do the files the release declares created once (`ownership.py`): the template
+writes them for `forgeml new` and leaves them to the project after that.
 
 An update's delta cannot repair drift (copier carries local edits forward on purpose),
 so CI gates on this command instead: exit 1 when anything differs.
@@ -20,6 +22,7 @@ from typing import Literal
 
 from generator.backend import copier as copier_calls
 from generator.project.generated import load_project
+from generator.project.ownership import ownership
 from generator.project.patterns import copier_exclusions, matches
 from generator.templates.location import locate_template
 
@@ -55,7 +58,7 @@ def find_drift(path: Path, only: tuple[str, ...] | None = None) -> DriftResult:
     exclude = copier_exclusions(only) if only is not None else None
     with tempfile.TemporaryDirectory(prefix="forgeml-diff-") as scratch:
         rendered = Path(scratch) / project.path.name
-        copier_calls.render(
+        release = copier_calls.render(
             location,
             rendered,
             vcs_ref=project.commit,
@@ -69,6 +72,8 @@ def find_drift(path: Path, only: tuple[str, ...] | None = None) -> DriftResult:
         )
         if only is not None:
             managed = [relpath for relpath in managed if matches(relpath, only)]
+        created_once = release.skip_if_exists
+        managed = [path for path in managed if ownership(path, created_once) != "created once"]
         files = tuple(
             drift
             for relpath in managed

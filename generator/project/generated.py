@@ -53,7 +53,7 @@ def load_project(path: Path) -> GeneratedProject:
     if not answers_path.is_file():
         raise ForgemlError(
             f"{path} is not a generated project: it has no {ANSWERS_FILE} "
-            "(run forgeml new, or adopt the template with copier)"
+            "(run forgeml new, or forgeml adopt for an existing repository)"
         )
     try:
         recorded = yaml.safe_load(answers_path.read_text(encoding="utf-8"))

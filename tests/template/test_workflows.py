@@ -46,7 +46,7 @@ ACTIONS = ("cloud-auth", "registry-login")
 
 # Every third-party action, pinned to the commit of the release in the comment. One
 # table, so a typo in one workflow's SHA, or two workflows on different releases,
-# fails here. Dependabot (.github/dependabot.yml) moves them in generated projects.
+# fails here. Template releases move them (generated projects' Dependabot covers uv.lock only).
 PINS = {
     "actions/checkout": ("08c6903cd8c0fde910a37f88322edcfb5dd907a8", "v5.0.0"),
     "actions/setup-python": ("e797f83bcb11b83ae66e0230d6156d7c80228e7c", "v6.0.0"),
