@@ -136,10 +136,29 @@ def infra_files(answers: dict[str, Any]) -> set[str]:
     return files
 
 
+def example_pictures(answers: dict[str, Any]) -> set[str]:
+    """The docs' example figures (scripts/example_figures.py draws them)."""
+    per_task = (
+        ["confusion_matrix", "roc_curve", "precision_recall"]
+        if answers.get("ml_task", "classification") == "classification"
+        else ["prediction_error", "residuals"]
+    )
+    names = [
+        *per_task,
+        "permutation_importance",
+        "promotion",
+        "drift_numeric",
+        "drift_categorical",
+        "loadtest_latency_histogram",
+        "loadtest_throughput",
+    ]
+    return {f"docs/images/{name}.png" for name in names}
+
+
 def expected_files(answers: dict[str, Any]) -> set[str]:
     """Every file a project with these answers must contain, and nothing else."""
     package = f"src/{answers['package_name']}"
-    return infra_files(answers) | {
+    return infra_files(answers) | example_pictures(answers) | {
         ".copier-answers.yml",
         ".gitignore",
         ".pre-commit-config.yaml",
@@ -186,6 +205,8 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         f"{package}/evaluate.py",
         f"{package}/explain.py",
         f"{package}/features.py",
+        f"{package}/figures.py",
+        f"{package}/drift_report.py",
         f"{package}/ingest.py",
         f"{package}/loadtest.py",
         f"{package}/metrics.py",
@@ -205,6 +226,7 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         "tests/test_data_contract.py",
         "tests/test_explain.py",
         "tests/test_features.py",
+        "tests/test_figures.py",
         "tests/test_ingest.py",
         "tests/test_loadtest.py",
         "tests/test_model_card.py",

@@ -44,12 +44,16 @@ def feature_panel(reference: pd.Series, current: pd.Series, title: str, salt: st
     share one HTML document) while keeping them deterministic.
     """
     with new_figure(PANEL_IN, {**STYLE, "svg.hashsalt": salt}) as fig:
-        if is_categorical(reference) or is_categorical(current):
-            _category_shares(fig, reference, current)
-        else:
-            _histograms(fig, reference, current)
-        fig.axes[0].set_title(title, fontsize=9, loc="left")
+        draw_panel(fig, reference, current, title)
         return svg(fig)
+
+
+def draw_panel(fig: "Figure", reference: pd.Series, current: pd.Series, title: str) -> None:
+    if is_categorical(reference) or is_categorical(current):
+        _category_shares(fig, reference, current)
+    else:
+        _histograms(fig, reference, current)
+    fig.axes[0].set_title(title, fontsize=9, loc="left")
 
 
 def _histograms(fig: "Figure", reference: pd.Series, current: pd.Series) -> None:

@@ -311,16 +311,18 @@ def loadtest_figures(
     def throughput(fig: "Figure") -> None:
         ax = fig.subplots()
         end = float(finished.max()) if finished.size else 1.0
-        width = _bin_width(end)
-        edges = np.arange(0.0, end + width, width)
+        # Equal bins that end with the last answer, so the last one is not a stub.
+        count = max(1, round(end / _bin_width(end)))
+        edges = np.linspace(0.0, end, count + 1)
+        width = end / count
         for mask, label, colour in ((ok, "succeeded", "#4c72b0"), (~ok, "failed", "#c44e52")):
             counts, _ = np.histogram(finished[mask], bins=edges)
             if label == "succeeded" or counts.any():
-                ax.step(edges[:-1], counts / width, where="post", label=label, color=colour)
+                ax.stairs(counts / width, edges, label=label, color=colour, linewidth=1.5)
         ax.set_xlabel("seconds since the start of the measured phase")
         ax.set_ylabel("requests per second")
         ax.set_ylim(bottom=0)
-        ax.set_title(f"Throughput over time ({width:g} s bins)")
+        ax.set_title(f"Throughput over time ({width:.2g} s bins)")
         ax.legend(loc="lower right", fontsize=8)
 
     return {
