@@ -89,7 +89,9 @@ def _png(fig: "Figure") -> bytes:
 def svg(fig: "Figure") -> bytes:
     """The figure as SVG without creation date or creator (call inside ``new_figure``)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    fig.savefig(
+        buffer, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None}
+    )
     return buffer.getvalue()
 
 
