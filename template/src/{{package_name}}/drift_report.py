@@ -30,6 +30,12 @@ MAX_CATEGORIES = 12
 BINS = 30
 _REFERENCE = "#4c72b0"
 _CURRENT = "#dd8452"
+_CSS = """
+body { font-family: sans-serif; max-width: 60rem; margin: 1rem auto; padding: 0 1rem; }
+table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: 2px 6px; }
+tr.drift td, section.drift h2 { color: #b00020; }
+svg { max-width: 100%; height: auto; }
+"""
 
 
 def is_categorical(values: pd.Series) -> bool:
@@ -174,14 +180,9 @@ def render_html(reference: pd.DataFrame, current: pd.DataFrame, report: Mapping[
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>Drift report: {verdict}</title>
-<style>
-body {{ font-family: sans-serif; max-width: 60rem; margin: 1rem auto; padding: 0 1rem; }}
-table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ccc; padding: 2px 6px; }}
-tr.drift td, section.drift h2 {{ color: #b00020; }}
-svg {{ max-width: 100%; height: auto; }}
-</style></head><body>
+<style>{_CSS}</style></head><body>
 <h1>Drift report: {verdict}</h1>
-<p>{len(report["drifted_features"])} of {len(entries)} features drifted ({share:.0%});
+<p>{len(report["drifted_features"])} of {len(entries)} features drifted ({100 * share:.0f} %);
 reference {report["reference_rows"]} rows, current {report["current_rows"]} rows.
 Thresholds: {thresholds}.</p>
 <table><tr><th>feature</th><th>result</th><th>statistics</th></tr>{rows}</table>
