@@ -12,6 +12,7 @@ import csv
 import itertools
 import json
 import re
+import shutil
 import subprocess
 import time
 import urllib.error
@@ -158,7 +159,7 @@ def example_pictures(answers: dict[str, Any]) -> set[str]:
 def expected_files(answers: dict[str, Any]) -> set[str]:
     """Every file a project with these answers must contain, and nothing else."""
     package = f"src/{answers['package_name']}"
-    return infra_files(answers) | example_pictures(answers) | {
+    return infra_files(answers) | {
         ".copier-answers.yml",
         ".gitignore",
         ".pre-commit-config.yaml",
@@ -175,6 +176,7 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         "docs/operations.md",
         "docs/pipeline.md",
         "docs/serving.md",
+        *example_pictures(answers),
         # CI/CT/CD: workflows, their local actions, images and the scripts they run.
         ".dockerignore",
         ".github/actions/cloud-auth/action.yml",
@@ -412,3 +414,18 @@ def test_train_then_serve_answers_predict(installed: Path, tmp_path: Path) -> No
         for got, shown in zip(body["predictions"], documented["predictions"], strict=True):
             assert got.keys() == shown.keys()
             assert got.get("probabilities", {}).keys() == shown.get("probabilities", {}).keys()
+
+    # The champion's model card, figures included, becomes the docs site's page
+    # model-card/ (make model-card-docs, then make docs); the site builds without it too.
+    run(installed, "make", "model-card-docs")
+    try:
+        run(installed, "make", "docs")
+        page = (installed / "site" / "model-card" / "index.html").read_text(encoding="utf-8")
+        images = re.findall(r'<img alt="[^"]*" src="([^"]+)"', page)
+        assert "figures/permutation_importance.png" in images
+        for source in images:
+            picture = installed / "site" / "model-card" / source
+            assert picture.read_bytes().startswith(b"\x89PNG"), source
+    finally:
+        shutil.rmtree(installed / "artifacts" / "model_card")
+        shutil.rmtree(installed / "docs" / "model-card", ignore_errors=True)
