@@ -17,6 +17,7 @@ second), so the commands that draw nothing do not pay for it.
 """
 
 import io
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -71,7 +72,10 @@ def new_figure(
 
     # Before anything imports pyplot (scikit-learn's displays do): never a GUI backend,
     # even on a desktop, so training works over SSH, in CI and in containers alike.
-    matplotlib.use("Agg")
+    # A notebook that already chose its backend keeps it: figures here are bare
+    # ``Figure`` objects, saved through Agg whatever pyplot uses.
+    if "matplotlib.pyplot" not in sys.modules:
+        matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
     settings: dict[Any, Any] = dict(style)
