@@ -5,7 +5,7 @@
 # Environment: CLI (the project command, make passes it), CURRENT (the recent batch),
 # PARAMS (params.yaml), MONITOR_DIR (artifacts/monitor).
 #
-# Writes MONITOR_DIR/drift_report.json (the CLI's JSON report), drift.log and
+# Writes MONITOR_DIR/drift_report.json (the CLI's JSON report) and .html (its charts), drift.log and
 # summary.md. In a workflow it also appends the summary to $GITHUB_STEP_SUMMARY and
 # sets the step output drifted (true/false) in $GITHUB_OUTPUT.
 #
@@ -40,6 +40,7 @@ esac
 	echo "| result | $verdict |"
 	echo "| batch | \`$CURRENT\` |"
 	echo "| report | \`$out/drift_report.json\` (artifact) |"
+	echo "| pictures | \`$out/drift_report.html\` (artifact; opens offline) |"
 	echo
 	echo '```text'
 	cat "$out/drift.log"

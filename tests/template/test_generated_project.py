@@ -12,6 +12,7 @@ import csv
 import itertools
 import json
 import re
+import shutil
 import subprocess
 import time
 import urllib.error
@@ -84,6 +85,25 @@ def infra_files(answers: dict[str, Any]) -> set[str]:
     return files
 
 
+def example_pictures(answers: dict[str, Any]) -> set[str]:
+    """The docs' example figures (scripts/example_figures.py draws them)."""
+    per_task = (
+        ["confusion_matrix", "roc_curve", "precision_recall"]
+        if answers.get("ml_task", "classification") == "classification"
+        else ["prediction_error", "residuals"]
+    )
+    names = [
+        *per_task,
+        "permutation_importance",
+        "promotion",
+        "drift_numeric",
+        "drift_categorical",
+        "loadtest_latency_histogram",
+        "loadtest_throughput",
+    ]
+    return {f"docs/images/{name}.png" for name in names}
+
+
 def expected_files(answers: dict[str, Any]) -> set[str]:
     """Every file a project with these answers must contain, and nothing else."""
     package = f"src/{answers['package_name']}"
@@ -104,6 +124,7 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         "docs/operations.md",
         "docs/pipeline.md",
         "docs/serving.md",
+        *example_pictures(answers),
         # CI/CT/CD: workflows, their local actions, images and the scripts they run.
         ".dockerignore",
         ".github/actions/cloud-auth/action.yml",
@@ -134,6 +155,8 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         f"{package}/evaluate.py",
         f"{package}/explain.py",
         f"{package}/features.py",
+        f"{package}/figures.py",
+        f"{package}/drift_report.py",
         f"{package}/ingest.py",
         f"{package}/loadtest.py",
         f"{package}/metrics.py",
@@ -153,6 +176,7 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         "tests/test_data_contract.py",
         "tests/test_explain.py",
         "tests/test_features.py",
+        "tests/test_figures.py",
         "tests/test_ingest.py",
         "tests/test_loadtest.py",
         "tests/test_model_card.py",
@@ -207,6 +231,8 @@ def test_no_template_syntax_is_left_in_any_file(
 ) -> None:
     project = render(case)
     for relative in _tracked_files(project.path):
+        if relative.endswith(".png"):  # the docs' example pictures: binary, never rendered
+            continue
         text = (project.path / relative).read_text(encoding="utf-8")
         leftover = JINJA_SYNTAX.search(text)
         assert leftover is None, f"{relative} contains {leftover.group()!r}"
@@ -336,3 +362,18 @@ def test_train_then_serve_answers_predict(installed: Path, tmp_path: Path) -> No
         for got, shown in zip(body["predictions"], documented["predictions"], strict=True):
             assert got.keys() == shown.keys()
             assert got.get("probabilities", {}).keys() == shown.get("probabilities", {}).keys()
+
+    # The champion's model card, figures included, becomes the docs site's page
+    # model-card/ (make model-card-docs, then make docs); the site builds without it too.
+    run(installed, "make", "model-card-docs")
+    try:
+        run(installed, "make", "docs")
+        page = (installed / "site" / "model-card" / "index.html").read_text(encoding="utf-8")
+        images = re.findall(r'<img alt="[^"]*" src="([^"]+)"', page)
+        assert "figures/permutation_importance.png" in images
+        for source in images:
+            picture = installed / "site" / "model-card" / source
+            assert picture.read_bytes().startswith(b"\x89PNG"), source
+    finally:
+        shutil.rmtree(installed / "artifacts" / "model_card")
+        shutil.rmtree(installed / "docs" / "model-card", ignore_errors=True)

@@ -131,6 +131,10 @@ def test_loadtest_passes_against_the_served_model(
     assert report["passed"] is True
     assert 0 < report["requests"] <= 3000
     assert report["outcomes"] == {"200": report["requests"]}
+    # The charts beside the JSON (figures.py; the project's tests check them in detail).
+    for chart in ("latency_histogram", "throughput"):
+        picture = trained.path / "artifacts" / f"loadtest_report.{chart}.png"
+        assert picture.read_bytes().startswith(b"\x89PNG"), chart
 
 
 def test_loadtest_fails_the_step_on_a_missed_threshold(

@@ -252,6 +252,7 @@ def loadtest(
     )
     result = run_load_test(base_url, config)
     result.write_json(report)
+    charts = result.write_charts(report)
     outcomes = ", ".join(f"{name}: {count}" for name, count in sorted(result.outcomes.items()))
     typer.echo(f"{result.requests} requests in {result.elapsed_s:.1f} s ({outcomes})")
     latency = result.latency_ms
@@ -262,7 +263,7 @@ def loadtest(
     typer.echo("thresholds:")
     for check in result.checks:
         typer.echo(f"  {check.describe()}")
-    typer.echo(f"report -> {report}")
+    typer.echo(f"report -> {report} (charts: {', '.join(str(path) for path in charts)})")
     if not result.passed:
         _fail("load test missed its thresholds", ExitCode.CHECK_FAILED)
 
@@ -369,6 +370,11 @@ def model_card(
     else:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
+        # The card's images are relative links to the run's figures/: copy them beside it.
+        from .figures import FIGURE_DIR
+        from .registry import download_run_dir
+
+        download_run_dir(params.mlflow, found.run_id or "", FIGURE_DIR, output.parent)
         typer.echo(f"model card of version {found.version} -> {output}")
 
 
@@ -398,6 +404,10 @@ def drift(
     baseline = validate_features(_reference(params, reference, alias))
     result = detect_drift(baseline, batch, FEATURE_COLUMNS, params.drift)
     result.write_json(report)
+    from .drift_report import write_html
+
+    html_report = report.with_suffix(".html")
+    write_html(baseline, batch, result.to_dict(), html_report)
     width = max(len(name) for name in FEATURE_COLUMNS)
     typer.echo(f"{'feature'.ljust(width)}  {'psi':>8}  {'ks p-value':>10}  drifted")
     for feature in result.features:
@@ -408,7 +418,7 @@ def drift(
         f"(a feature drifts when psi >= {params.drift.psi_threshold:g} "
         f"and ks p-value < {params.drift.ks_pvalue_threshold:g})"
     )
-    typer.echo(f"report -> {report}")
+    typer.echo(f"report -> {report} (charts: {html_report})")
     if result.drift_detected:
         _fail(
             f"drift detected in {len(result.drifted_features)} of {len(result.features)} "

@@ -64,6 +64,10 @@ class Samples:
     # "200", "422", "503", or an exception name such as "ReadTimeout".
     outcomes: Counter[str] = field(default_factory=Counter)
     elapsed_s: float = 0.0
+    # Per request: seconds from the start of the measured phase to its answer, and
+    # whether it succeeded (the throughput-over-time chart).
+    finished_s: list[float] = field(default_factory=list)
+    ok: list[bool] = field(default_factory=list)
 
     @property
     def requests(self) -> int:
@@ -117,10 +121,28 @@ class LoadTestReport:
     throughput_rps: float
     error_rate: float
     checks: list[ThresholdCheck]
+    # The raw samples, for the charts; not part of the JSON summary.
+    samples: Samples = field(default_factory=Samples, repr=False, compare=False)
 
     @property
     def passed(self) -> bool:
         return all(check.passed for check in self.checks)
+
+    def write_charts(self, json_path: Path) -> list[Path]:
+        """Latency histogram and throughput over time, as PNGs beside the JSON report
+        (``<stem>.latency_histogram.png``, ``<stem>.throughput.png``)."""
+        from .figures import loadtest_figures
+
+        charts = loadtest_figures(
+            self.samples.latencies_ms, self.samples.finished_s, self.samples.ok, self.latency_ms
+        )
+        written = []
+        for name, content in charts.items():
+            path = json_path.with_name(f"{json_path.stem}.{name}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+            written.append(path)
+        return written
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -184,6 +206,7 @@ def summarise(samples: Samples, config: LoadTestConfig, base_url: str) -> LoadTe
         throughput_rps=throughput,
         error_rate=errors,
         checks=checks,
+        samples=samples,
     )
 
 
@@ -230,8 +253,11 @@ async def _measure(
             sent += 1
             begin = time.perf_counter()
             outcome = await _post(client, body)
-            samples.latencies_ms.append((time.perf_counter() - begin) * 1000)
+            end = time.perf_counter()
+            samples.latencies_ms.append((end - begin) * 1000)
             samples.outcomes[outcome] += 1
+            samples.finished_s.append(end - started)
+            samples.ok.append(outcome == "200")
 
     await asyncio.gather(*(worker() for _ in range(config.concurrency)))
     samples.elapsed_s = time.perf_counter() - started

@@ -8,6 +8,7 @@ load the ``champion`` alias, so promotion is the release step.
 """
 
 import logging
+import textwrap
 from dataclasses import dataclass
 
 from .config import Params
@@ -89,6 +90,7 @@ def promote(params: Params) -> PromotionOutcome:
             "promotion.reason": decision.reason,
         },
     )
+    _log_comparison(params, challenger_model, challenger, champion_model, champion, decision)
     if decision.promote:
         set_alias(params.mlflow, CHAMPION, challenger_model.version)
         # The version is the champion now; leaving "challenger" on it as well would
@@ -102,6 +104,29 @@ def promote(params: Params) -> PromotionOutcome:
         champion_version=champion_model.version if champion_model else None,
         champion=champion,
     )
+
+
+def _log_comparison(
+    params: Params,
+    challenger_model: LoadedModel,
+    challenger: Evaluation,
+    champion_model: LoadedModel | None,
+    champion: Evaluation | None,
+    decision: Decision,
+) -> None:
+    """Both models' holdout metrics against the gates, as one figure in the
+    challenger's run (figures/promotion.png): the decision at a glance."""
+    from .figures import FIGURE_DIR, comparison_chart
+    from .registry import log_run_files
+
+    scores = {f"challenger v{challenger_model.version}": challenger.metrics}
+    if champion_model is not None and champion is not None:
+        scores[f"champion v{champion_model.version}"] = champion.metrics
+    gates = {gate.metric: (gate.min, gate.max) for gate in challenger.gates}
+    verdict = "promoted" if decision.promote else "not promoted"
+    title = textwrap.fill(f"{verdict}: {decision.reason}", width=100)
+    figure = comparison_chart(scores, gates, title)
+    log_run_files(params.mlflow, challenger_model.run_id, {"promotion.png": figure}, FIGURE_DIR)
 
 
 def _load_champion(params: Params) -> LoadedModel | None:

@@ -239,3 +239,27 @@ def load_run_text(config: MlflowConfig, run_id: str, path: str) -> str | None:
         return mlflow.artifacts.load_text(f"runs:/{run_id}/{path}")
     except (MlflowException, OSError):
         return None
+
+
+def log_run_files(
+    config: MlflowConfig, run_id: str, files: Mapping[str, bytes], artifact_path: str
+) -> None:
+    """Add files (name -> content), e.g. figures, to a run under ``artifact_path``."""
+    configure(config)
+    with tempfile.TemporaryDirectory() as scratch:
+        for name, content in files.items():
+            (Path(scratch) / name).write_bytes(content)
+        MlflowClient().log_artifacts(run_id, scratch, artifact_path)
+
+
+def download_run_dir(config: MlflowConfig, run_id: str, artifact_path: str, dst: Path) -> bool:
+    """Copy a run's artifact directory into ``dst``; False when the run has none."""
+    configure(config)
+    dst.mkdir(parents=True, exist_ok=True)
+    try:
+        mlflow.artifacts.download_artifacts(
+            run_id=run_id, artifact_path=artifact_path, dst_path=str(dst)
+        )
+    except (MlflowException, OSError):
+        return False
+    return True
