@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from .config import Params
+from .contract import load_contract
 from .evaluate import Evaluation, evaluate_model, improvement, load_holdout
 from .predict import LoadedModel
 
@@ -63,10 +64,15 @@ def promote(params: Params) -> PromotionOutcome:
     from .registry import CHALLENGER, CHAMPION, delete_alias, load, set_alias, tag_version
 
     holdout = load_holdout(params)
+    contract = load_contract(params.data.contract)
     challenger_model = load(params.mlflow, alias=CHALLENGER)
-    challenger = evaluate_model(challenger_model.estimator, holdout, params)
+    challenger = evaluate_model(challenger_model.estimator, holdout, params, contract)
     champion_model = _load_champion(params)
-    champion = evaluate_model(champion_model.estimator, holdout, params) if champion_model else None
+    champion = (
+        evaluate_model(champion_model.estimator, holdout, params, contract)
+        if champion_model
+        else None
+    )
 
     metric = params.promotion.metric
     if champion_model is not None and champion_model.version == challenger_model.version:
