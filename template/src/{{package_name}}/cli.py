@@ -143,7 +143,9 @@ def contract(
     typer.echo(f"read {len(table)} rows and {len(table.columns)} columns from {data}")
     for decision in inference.decisions:
         typer.echo(f"  {decision}")
-    typer.echo(f"wrote {destination} ({len(contract.features)} features, {len(contract.ignore)} ignored)")
+    typer.echo(
+        f"wrote {destination} ({len(contract.features)} features, {len(contract.ignore)} ignored)"
+    )
     typer.echo(f"wrote {sample} ({len(rows)} feature rows, no target)")
     typer.echo(f"set data.path in {params_path} to {_relative(data).as_posix()}")
     typer.echo("review before `make train`:")

@@ -89,7 +89,9 @@ class Feature(_Strict):
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"{self.name}: min {self.min:g} is above max {self.max:g}")
         if self.example is not None and not self.accepts(self.example):
-            raise ValueError(f"{self.name}: example {self.example!r} breaks the feature's own rules")
+            raise ValueError(
+                f"{self.name}: example {self.example!r} breaks the feature's own rules"
+            )
         return self
 
     def accepts(self, value: Any) -> bool:
@@ -99,9 +101,7 @@ class Feature(_Strict):
         if self.kind == "boolean":
             return isinstance(value, bool)
         if self.kind == "categorical":
-            return isinstance(value, str) and (
-                self.categories is None or value in self.categories
-            )
+            return isinstance(value, str) and (self.categories is None or value in self.categories)
         if isinstance(value, bool) or not isinstance(value, int | float):
             return False
         if self.kind == "integer" and not float(value).is_integer():
@@ -119,7 +119,7 @@ class Feature(_Strict):
         if self.kind == "categorical":
             return self.categories[0] if self.categories else "example"
         low = self.min if self.min is not None else (self.max if self.max is not None else 0.0)
-        return int(math.ceil(low)) if self.kind == "integer" else float(low)
+        return math.ceil(low) if self.kind == "integer" else float(low)
 
 
 class Target(_Strict):
@@ -196,7 +196,8 @@ class Contract(_Strict):
 
 
 @cache
-def _load_cached(path: Path, mtime_ns: int) -> Contract:
+def _load_cached(path: Path, mtime_ns: int) -> Contract:  # noqa: ARG001
+    # mtime_ns is part of the cache key: an edited contract is read again.
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
@@ -272,8 +273,11 @@ def conform_feature(feature: Feature, series: pd.Series) -> pd.Series:
     if feature.kind == "boolean":
         converted = series.astype(object).map(_boolean, na_action="ignore")
         return converted.where(~missing, np.nan).infer_objects()
-    if pd.api.types.is_bool_dtype(series):
-        return series.astype(object)  # a boolean is not a number: validation says so
+    values = series.astype(object)
+    booleans = values.map(lambda value: isinstance(value, bool | np.bool_))
+    if bool(booleans.any()):
+        # A boolean is not a number: as text, validation names the cells.
+        return values.where(~booleans, values.map(str))
     numbers = pd.to_numeric(series, errors="coerce")
     if bool((numbers.isna() & ~missing).any()):
         return series  # text in a numeric column: validation names the cells

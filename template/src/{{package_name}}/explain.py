@@ -23,8 +23,8 @@ from sklearn.compose import ColumnTransformer
 from sklearn.inspection import permutation_importance
 from sklearn.pipeline import Pipeline
 
-from .errors import UsageError
 from .contract import Contract
+from .errors import UsageError
 from .features import features_and_target
 from .metrics import SKLEARN_SCORERS
 
@@ -198,7 +198,9 @@ def _output_columns(transformer: Any, width: int) -> dict[str, list[int]]:
         span = transformer.output_indices_[name]
         outputs = list(range(span.start, span.stop))
         if len(outputs) == len(selected):
-            columns.update({str(column): [output] for column, output in zip(selected, outputs)})
+            columns.update(
+                {str(column): [output] for column, output in zip(selected, outputs, strict=True)}
+            )
         elif len(selected) == 1:
             columns[str(selected[0])] = outputs
         else:

@@ -43,7 +43,7 @@ def holdout_split(frame: pd.DataFrame, config: SplitConfig, contract: Contract) 
     Classification splits are stratified, so small classes are in both parts.
     """
     target = contract.target.name
-    holdout_rows = int(round(len(frame) * config.test_size))
+    holdout_rows = round(len(frame) * config.test_size)
     if holdout_rows < 1 or len(frame) - holdout_rows < 2:
         raise TooLittleDataError(
             f"{len(frame)} rows cannot be split into a training set and a holdout "
@@ -75,9 +75,7 @@ def holdout_split(frame: pd.DataFrame, config: SplitConfig, contract: Contract) 
     return Split(train=train, holdout=holdout)
 
 
-def features_and_target(
-    frame: pd.DataFrame, contract: Contract
-) -> tuple[pd.DataFrame, pd.Series]:
+def features_and_target(frame: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, pd.Series]:
     """Split a validated table into the model's inputs and the target."""
     return frame[contract.feature_names], frame[contract.target.name]
 

@@ -11,13 +11,13 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from .contract import Contract, Feature, Target, category_text
+from .contract import Contract, Feature, FeatureKind, Target, category_text
 from .errors import UsageError
 from .metrics import TASK
 
@@ -58,7 +58,7 @@ def infer_contract(frame: pd.DataFrame, target: str, source: str = "the data") -
         raise UsageError(f"{source} has duplicate column names")
     frame = frame.rename(columns=str)
     # pandera's inference: the dtype, nullability and observed range of each column.
-    inferred = pa.infer_schema(frame).columns
+    inferred = cast(pa.DataFrameSchema, pa.infer_schema(frame)).columns
     decisions: list[str] = []
     review: list[str] = []
     target_spec = _infer_target(frame[target], target, decisions, review)
@@ -111,14 +111,18 @@ def _infer_target(series: pd.Series, name: str, decisions: list[str], review: li
         low, high = _widened(float(numbers.min()), float(numbers.max()), integer=False)
         decisions.append(f"{name}: regression target, plausible range [{low:g}, {high:g}]")
         return Target(name=name, task="regression", min=low, max=high)
-    labels = sorted({_label(value) for value in present}, key=lambda label: (str(type(label)), label))
+    labels = sorted(
+        {_label(value) for value in present}, key=lambda label: (str(type(label)), label)
+    )
     if len(labels) > MAX_CLASSES:
         raise UsageError(
             f"the target {name!r} has {len(labels)} distinct values: too many for class "
             "labels (this project does classification; generate a regression project)"
         )
     if len(labels) < 2:
-        raise UsageError(f"the target {name!r} has a single class ({labels[0]!r}): nothing to learn")
+        raise UsageError(
+            f"the target {name!r} has a single class ({labels[0]!r}): nothing to learn"
+        )
     kind = type(labels[0]).__name__
     decisions.append(f"{name}: classification target, {len(labels)} {kind} labels")
     counts = present.map(_label).value_counts()
@@ -160,7 +164,7 @@ def _infer_feature(
         if integral and _ID_NAME.search(name) and present.is_unique and len(present) > 20:
             return None, "an identifier: unique integers named like an id"
         low, high = _widened(float(numbers.min()), float(numbers.max()), integer=integral)
-        kind = "integer" if integral else "numeric"
+        kind: FeatureKind = "integer" if integral else "numeric"
         example = _example(numbers, integral)
         feature = Feature(
             name=name, kind=kind, min=low, max=high, nullable=nullable, example=example
@@ -171,17 +175,17 @@ def _infer_feature(
     distinct = text.unique()
     lowered = frozenset(value.strip().lower() for value in distinct)
     if lowered in _BOOLEAN_TEXT:
-        return Feature(name=name, kind="boolean", nullable=nullable), f"two values {sorted(lowered)}{missing}"
+        return Feature(
+            name=name, kind="boolean", nullable=nullable
+        ), f"two values {sorted(lowered)}{missing}"
     if len(distinct) == len(text) and len(text) > 20:
         return None, "an identifier or free text: every value is different"
     if len(distinct) > MAX_CATEGORIES:
-        example = str(text.mode().iloc[0])
         feature = Feature(
-            name=name, kind="categorical", nullable=nullable, example=example
+            name=name, kind="categorical", nullable=nullable, example=str(text.mode().iloc[0])
         )
         return feature, (
-            f"{len(distinct)} distinct values: open category list, rare values grouped"
-            f"{missing}"
+            f"{len(distinct)} distinct values: open category list, rare values grouped{missing}"
         )
     categories = sorted(str(value) for value in distinct)
     feature = Feature(
@@ -197,7 +201,7 @@ def _infer_feature(
 def _example(numbers: pd.Series, integral: bool) -> int | float:
     median = float(numbers.median())
     if integral:
-        return int(round(median))
+        return round(median)
     # The observed value closest to the median: a real, typical value.
     return float(numbers.iloc[int((numbers - median).abs().argmin())])
 

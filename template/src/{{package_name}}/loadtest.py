@@ -27,9 +27,9 @@ from pathlib import Path
 import httpx2
 
 from .config import LoadTestConfig
+from .contract import Contract, json_records
 from .errors import UsageError
 from .ingest import read_table
-from .contract import Contract, json_records
 from .validate import validate_features
 
 _JSON = {"Content-Type": "application/json"}

@@ -96,10 +96,7 @@ def log_training_run(
         mlflow.log_params(
             {
                 "model.type": params.model.type,
-                **{
-                    f"model.{key}": value
-                    for key, value in params.model.hyperparameters.items()
-                },
+                **{f"model.{key}": value for key, value in params.model.hyperparameters.items()},
                 "split.test_size": params.split.test_size,
                 "split.random_state": params.split.random_state,
                 "data.path": str(params.data.path),

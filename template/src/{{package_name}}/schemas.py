@@ -43,22 +43,18 @@ def request_model(contract: Contract) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for python_name, feature in zip(record_field_names(contract), contract.features, strict=True):
         bounds = (
-            {"ge": feature.min, "le": feature.max}
-            if feature.kind in ("numeric", "integer")
-            else {}
+            {"ge": feature.min, "le": feature.max} if feature.kind in ("numeric", "integer") else {}
         )
-        fields[python_name] = (
-            _field_type(feature),
-            Field(
-                # Nullable features may be left out: a missing value, imputed by the model.
-                default=None if feature.nullable else ...,
-                alias=feature.name,
-                title=feature.name,
-                description=feature.description or None,
-                examples=[feature.example_value()],
-                **{key: value for key, value in bounds.items() if value is not None},
-            ),
-        )
+        options: dict[str, Any] = {
+            # Nullable features may be left out: a missing value, imputed by the model.
+            "default": None if feature.nullable else ...,
+            "alias": feature.name,
+            "title": feature.name,
+            "description": feature.description or None,
+            "examples": [feature.example_value()],
+            **{key: value for key, value in bounds.items() if value is not None},
+        }
+        fields[python_name] = (_field_type(feature), Field(**options))
     record = create_model(
         "Record",
         __config__=_RECORD_CONFIG,

@@ -135,10 +135,14 @@ def _matrix_function(transformer: Any) -> Transform:
     checks that cost ~50x more than the arithmetic on a few rows; anything else
     runs its own ``transform``.
     """
-    steps = list(transformer.named_steps.values()) if isinstance(transformer, Pipeline) else [transformer]
+    steps = (
+        list(transformer.named_steps.values())
+        if isinstance(transformer, Pipeline)
+        else [transformer]
+    )
     functions = [_step_function(step) for step in steps]
     if any(function is None for function in functions):
-        return _without_feature_names(transformer).transform  # type: ignore[no-any-return]
+        return _without_feature_names(transformer).transform
 
     def apply(matrix: np.ndarray) -> np.ndarray:
         for function in functions:

@@ -47,7 +47,7 @@ def _estimator_class(model_type: str) -> type[BaseEstimator]:
         ),
     }
     classifier, regressor = classes[model_type]
-    return classifier if TASK == "classification" else regressor  # type: ignore[no-any-return]
+    return classifier if TASK == "classification" else regressor
 
 
 def build_estimator(config: ModelConfig) -> BaseEstimator:
@@ -63,10 +63,10 @@ def build_estimator(config: ModelConfig) -> BaseEstimator:
             )
     estimator = cls(**config.hyperparameters)
     try:
-        estimator._validate_params()  # type: ignore[attr-defined]
+        estimator._validate_params()
     except InvalidParameterError as error:
         raise ConfigError(f"model.hyperparameters: {error}") from None
-    return estimator  # type: ignore[no-any-return]
+    return estimator
 
 
 def build_model(config: ModelConfig, contract: Contract) -> Pipeline:
@@ -150,4 +150,3 @@ def _log_model_card(params: Params, inputs: "CardInputs") -> None:
     facts = card_facts(params, inputs)
     log_run_dict(params.mlflow, inputs.run_id, facts.to_dict(), FACTS_ARTIFACT)
     log_run_text(params.mlflow, inputs.run_id, render(facts), CARD_ARTIFACT)
-

@@ -25,14 +25,15 @@ def _feature_column(feature: Feature) -> pa.Column:
             checks.append(pa.Check.isin(feature.categories))
         return pa.Column(str, checks, nullable=feature.nullable)
     if feature.kind == "boolean":
-        return pa.Column(float, pa.Check.isin([0.0, 1.0]), nullable=feature.nullable)
+        return pa.Column(float, pa.Check.isin([0.0, 1.0]), nullable=feature.nullable, coerce=True)
     if feature.min is not None:
         checks.append(pa.Check.ge(feature.min))
     if feature.max is not None:
         checks.append(pa.Check.le(feature.max))
     if feature.kind == "integer":
         checks.append(pa.Check(_integral, name="integer"))
-    return pa.Column(float, checks, nullable=feature.nullable)
+    # coerce: text that is not a number is reported cell by cell.
+    return pa.Column(float, checks, nullable=feature.nullable, coerce=True)
 
 
 def _target_column(target: Target) -> pa.Column:
@@ -41,7 +42,7 @@ def _target_column(target: Target) -> pa.Column:
             *([pa.Check.ge(target.min)] if target.min is not None else []),
             *([pa.Check.le(target.max)] if target.max is not None else []),
         ]
-        return pa.Column(float, checks)
+        return pa.Column(float, checks, coerce=True)
     # No coercion: casting a label such as 1.5 to int would silently make it class 1.
     return pa.Column(checks=pa.Check.isin(list(target.labels or [])))
 
