@@ -155,8 +155,8 @@ def _infer_feature(
         return None, "a timestamp: derive features from it in code if the model needs them"
     missing = " with missing values" if nullable else ""
     if pd.api.types.is_bool_dtype(present) or dtype.startswith("bool"):
-        example = bool(present.astype(bool).mode().iloc[0])
-        feature = Feature(name=name, kind="boolean", nullable=nullable, example=example)
+        usual = bool(present.astype(bool).mode().iloc[0])
+        feature = Feature(name=name, kind="boolean", nullable=nullable, example=usual)
         return feature, f"true/false{missing}"
     if pd.api.types.is_numeric_dtype(present):
         numbers = present.astype(float)
@@ -178,8 +178,8 @@ def _infer_feature(
     lowered = frozenset(value.strip().lower() for value in distinct)
     if lowered in _BOOLEAN_TEXT:
         truthy = text.str.strip().str.lower().isin(["true", "yes", "y", "t"])
-        example = bool(truthy.mode().iloc[0])
-        feature = Feature(name=name, kind="boolean", nullable=nullable, example=example)
+        usual = bool(truthy.mode().iloc[0])
+        feature = Feature(name=name, kind="boolean", nullable=nullable, example=usual)
         return feature, f"two values {sorted(lowered)}{missing}"
     if len(distinct) == len(text) and len(text) > 20:
         return None, "an identifier or free text: every value is different"
