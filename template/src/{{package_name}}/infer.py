@@ -181,6 +181,8 @@ def _infer_feature(
         usual = bool(truthy.mode().iloc[0])
         feature = Feature(name=name, kind="boolean", nullable=nullable, example=usual)
         return feature, f"two values {sorted(lowered)}{missing}"
+    if _looks_like_dates(text):
+        return None, "timestamps as text: derive features from them in code if needed"
     if len(distinct) == len(text) and len(text) > 20:
         return None, "an identifier or free text: every value is different"
     if len(distinct) > MAX_CATEGORIES:
@@ -199,6 +201,14 @@ def _infer_feature(
         example=str(text.mode().iloc[0]),
     )
     return feature, f"{len(categories)} categories{missing}"
+
+
+def _looks_like_dates(text: pd.Series) -> bool:
+    """ISO dates or timestamps ("2024-03-01", "2024-03-01T10:00:00Z") in every cell."""
+    if not text.str.match(r"^\d{4}-\d{2}-\d{2}").all():
+        return False
+    parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    return bool(parsed.notna().all())
 
 
 def _example(numbers: pd.Series, integral: bool) -> int | float:
