@@ -221,7 +221,7 @@ def test_bad_input_is_one_line_and_exit_2(classification_project: Path) -> None:
         (["train"], ("C: 1.0", "C: -1.0"), "model.hyperparameters"),
         (["train"], ("accuracy: {min: 0.90}", "accuracy: {min: 90}"), "gates.accuracy.min"),
         (["train"], ("test_size: 0.2", "test_size: 0.995"), "rows"),
-        (["serve"], None, "'99'"),
+        (["serve"], None, "no version 99"),
     ]
     try:
         for args, edit, message in cases:
