@@ -195,12 +195,13 @@ def evaluate(
     """Score a registered model and check the quality gates (exit 1 when one fails)."""
     from .evaluate import evaluate_model, load_holdout
     from .ingest import read_table
-    from .registry import load
+    from .registry import check_contract, load
     from .validate import validate_training_data
 
     params = load_params(params_path)
     contract = _contract(params)
     model = load(params.mlflow, alias=alias, version=version)
+    check_contract(params.mlflow, model, contract)
     rows = (
         load_holdout(params)
         if data is None
@@ -248,11 +249,12 @@ def predict(
 ) -> None:
     """Score a file with a registered model (the champion by default)."""
     from .predict import predict_file
-    from .registry import load
+    from .registry import check_contract, load
 
     params = load_params(params_path)
     contract = _contract(params)
     model = load(params.mlflow, alias=alias, version=version)
+    check_contract(params.mlflow, model, contract)
     rows = predict_file(model.estimator, source, destination, contract)
     typer.echo(f"scored {rows} rows with version {model.version} -> {destination}")
 
@@ -373,13 +375,14 @@ def explain(
     import json
 
     from .explain import explain_record, local_artifact_path
-    from .registry import load, log_run_dict
+    from .registry import check_contract, load, log_run_dict
     from .validate import validate_features
 
     params = load_params(params_path)
     contract = _contract(params)
     frame = validate_features(_one_record(record, source, row, contract), contract)
     model = load(params.mlflow, alias=alias, version=version)
+    check_contract(params.mlflow, model, contract)
     explanation = {
         "model_name": model.name,
         "model_version": model.version,

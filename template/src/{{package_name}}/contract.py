@@ -183,6 +183,16 @@ class Contract(_Strict):
     def example_record(self) -> dict[str, Value | None]:
         return {feature.name: feature.example_value() for feature in self.features}
 
+    def schema_key(self) -> tuple[object, ...]:
+        """What a model trained under this contract depends on: the features' names and
+        kinds and the target. Bounds, categories and descriptions may change freely."""
+        return (
+            tuple(sorted((feature.name, feature.kind) for feature in self.features)),
+            self.target.name,
+            self.target.task,
+            tuple(_label_key(label) for label in self.target.labels or []),
+        )
+
     def to_yaml(self) -> str:
         """The contract as YAML, keys in reading order, defaults left out."""
         raw = self.model_dump(mode="json", exclude_defaults=True)

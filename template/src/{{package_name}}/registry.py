@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlparse
 import mlflow
 import mlflow.sklearn
 import pandas as pd
+import yaml
 from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
@@ -138,6 +139,33 @@ def log_training_run(
     if new_version is not None:
         set_alias(params.mlflow, CHALLENGER, str(new_version))
     return run.info.run_id, None if new_version is None else str(new_version)
+
+
+def trained_contract(config: MlflowConfig, run_id: str) -> Contract | None:
+    """The contract a run's model was trained under (None when the run has none)."""
+    text = load_run_text(config, run_id, CONTRACT_ARTIFACT)
+    if text is None:
+        return None
+    try:
+        return Contract.model_validate(yaml.safe_load(text))
+    except (ValueError, yaml.YAMLError):
+        return None
+
+
+def fits_contract(config: MlflowConfig, model: LoadedModel, contract: Contract) -> bool:
+    """Whether ``model`` was trained on the features and target ``contract`` names."""
+    trained = trained_contract(config, model.run_id)
+    return trained is not None and trained.schema_key() == contract.schema_key()
+
+
+def check_contract(config: MlflowConfig, model: LoadedModel, contract: Contract) -> None:
+    """Refuse a model trained under another contract (other features or target)."""
+    if not fits_contract(config, model, contract):
+        raise ModelNotFoundError(
+            f"{config.model_name!r} version {model.version} was trained under another data "
+            "contract (other features or target than contract.yaml): run `train` "
+            "(and `promote`) first"
+        )
 
 
 def find_version(config: MlflowConfig, alias: str) -> ModelVersion | None:
