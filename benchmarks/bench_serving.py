@@ -2,11 +2,14 @@
 `mlflow models serve`.
 
 A classification project is generated from this repository's template, set up with
-`make setup` and trained with `make train`; its champion (version 1) is then served by
+`make setup` and trained with `make train`; its champion is then served by
 `make serve` and by `mlflow models serve --env-manager local` from the same MLflow
-store. MLflow's full package (~850 MB, with its server) is never a dependency of
-generated projects: it is installed into a throwaway virtual environment, reused
-between runs with --mlflow-env.
+store. This runs once per data set (`--data`): `demo`, the bundled wine data (13 numeric
+features), and `penguins`, palmerpenguins through `make contract` (a mixed contract:
+numeric, integer and categorical features with missing values, string labels; needs
+`pip install palmerpenguins`). MLflow's full package (~850 MB, with its server) is never
+a dependency of generated projects: it is installed into a throwaway virtual
+environment, reused between runs with --mlflow-env.
 
 wrk (Debian: `apt-get install wrk`) drives both servers with one-record requests at 32
 open connections, alternating servers each round so machine noise hits both alike; it
@@ -15,6 +18,7 @@ project's own `make loadtest` runs once against the generated service, to show w
 the CD gate sees with its Python client.
 
     python benchmarks/bench_serving.py [--rounds 3] [--duration 10] [--mlflow-env DIR]
+        [--data demo penguins]
 
 Everything listens on 127.0.0.1 only; every run is bounded in time. Record the output
 in docs/benchmarks.md.
@@ -23,7 +27,6 @@ in docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import re
@@ -153,23 +156,51 @@ def _find(pattern: str, text: str) -> tuple[str, ...]:
     return found.groups()
 
 
+def penguins_csv() -> Path:
+    """palmerpenguins' CSV, found without importing the package."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("palmerpenguins")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("--data penguins needs palmerpenguins: pip install palmerpenguins")
+    return Path(next(iter(spec.submodule_search_locations)), "data", "penguins.csv")
+
+
+def example_record(project: Path) -> dict[str, object]:
+    """One request record: the contract's example of every feature, in its JSON type."""
+    contract = yaml.safe_load((project / "contract.yaml").read_text(encoding="utf-8"))
+    return {feature["name"]: feature["example"] for feature in contract["features"]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--mlflow-env", type=Path, help="reuse this virtual environment")
+    parser.add_argument(
+        "--data", nargs="+", choices=["demo", "penguins"], default=["demo", "penguins"]
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
-
     scratch = Path(tempfile.mkdtemp(prefix="bench-serving-"))
     project = generate(scratch / "project").path
     run(project, "make", "setup")
-    run(project, "make", "train")
     bin_dir = mlflow_env(args.mlflow_env or scratch / "mlflow-venv", project)
+    for data in args.data:
+        if data == "penguins":
+            shutil.copy2(penguins_csv(), project / "data" / "penguins.csv")
+            run(project, "make", "contract", "DATA=data/penguins.csv", "TARGET=species")
+        run(project, "make", "train")
+        print(f"\n## data: {data}\n")
+        bench(project, scratch, bin_dir, args.rounds, args.duration)
+    print(f"\nload average: {os.getloadavg()[0]:.2f} (2 cores); scratch: {scratch}")
+    shutil.rmtree(scratch / "project" / ".venv", ignore_errors=True)
 
-    with (project / "data" / "sample.csv").open(newline="") as handle:
-        record = {key: float(value) for key, value in next(csv.DictReader(handle)).items()}
+
+def bench(project: Path, scratch: Path, bin_dir: Path, rounds: int, duration: int) -> None:
+    """wrk against both servers of the project's champion, then `make loadtest`."""
+    record = example_record(project)
     ours_script = wrk_script(scratch / "ours.lua", {"records": [record]})
     mlflow_script = wrk_script(scratch / "mlflow.lua", {"dataframe_records": [record]})
 
@@ -184,7 +215,7 @@ def main() -> None:
     name = params["mlflow"]["model_name"]
 
     def mlflow_argv(port: int) -> list[str]:
-        model = f"models:/{name}/1"
+        model = f"models:/{name}@champion"
         return [str(bin_dir / "mlflow"), "models", "serve", "-m", model, "--env-manager",
                 "local", "-h", "127.0.0.1", "-p", str(port)]  # fmt: skip
 
@@ -206,8 +237,8 @@ def main() -> None:
     ):
         ours_url = f"http://127.0.0.1:{ours_port}/predict"
         wrk(ours_url, ours_script, 3)  # warm-up
-        for _ in range(args.rounds):
-            results["generated service"].append(wrk(ours_url, ours_script, args.duration))
+        for _ in range(rounds):
+            results["generated service"].append(wrk(ours_url, ours_script, duration))
             for variant, extra in variants.items():
                 # A fresh port each time: the uvicorn child of the previous server may
                 # still hold the old one for a moment after the server exits.
@@ -217,7 +248,7 @@ def main() -> None:
                 with serving(mlflow_argv(port), project, {**mlflow_base, **extra}, ready, log):
                     url = f"http://127.0.0.1:{port}/invocations"
                     wrk(url, mlflow_script, 3)  # warm-up
-                    results[variant].append(wrk(url, mlflow_script, args.duration))
+                    results[variant].append(wrk(url, mlflow_script, duration))
         loadtest = subprocess.run(
             ["make", "loadtest", f"BASE_URL=http://127.0.0.1:{ours_port}"],
             cwd=project,
@@ -229,8 +260,8 @@ def main() -> None:
         )
 
     print(
-        f"wrk -t1 -c{CONCURRENCY} -d{args.duration}s, one record per request, "
-        f"{args.rounds} rounds (median, min-max)"
+        f"wrk -t1 -c{CONCURRENCY} -d{duration}s, one record per request, "
+        f"{rounds} rounds (median, min-max)"
     )
     baseline = statistics.median(r[0] for r in results["mlflow models serve"])
     print("| server | req/s | p99 ms | non-2xx | vs mlflow models serve |")
@@ -245,8 +276,6 @@ def main() -> None:
         )
     print("\n`make loadtest` (the project's Python client) against the generated service:")
     print(loadtest.stdout.strip() or loadtest.stderr.strip())
-    print(f"\nload average: {os.getloadavg()[0]:.2f} (2 cores); scratch: {scratch}")
-    shutil.rmtree(scratch / "project" / ".venv", ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ fails on a broken link, and POST the documented request to the running service.
 
 from __future__ import annotations
 
-import ast
 import csv
 import os
 import subprocess
@@ -43,17 +42,10 @@ def _leaf_keys(mapping: dict[str, Any], prefix: str = "") -> list[str]:
 
 
 def _record_fields(project: NewProject) -> list[str]:
-    """The fields of schemas.Record, the API's request record."""
-    source = project.path / "src" / project.answers["package_name"] / "schemas.py"
-    tree = ast.parse(source.read_text(encoding="utf-8"))
-    record = next(
-        node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == "Record"
-    )
-    return [
-        node.target.id
-        for node in record.body
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
-    ]
+    """The fields of the API's request record: the features of contract.yaml, in order
+    (schemas.py builds the request model from it)."""
+    contract = yaml.safe_load((project.path / "contract.yaml").read_text(encoding="utf-8"))
+    return [feature["name"] for feature in contract["features"]]
 
 
 def test_site_builds_strictly_with_every_page_in_the_nav(
@@ -103,7 +95,7 @@ def test_request_example_has_exactly_the_api_fields(project: NewProject) -> None
     fields = _record_fields(project)
     with (project.path / "data" / "sample.csv").open(newline="", encoding="utf-8") as handle:
         columns = next(csv.reader(handle))
-    assert fields == columns, "schemas.Record and data/sample.csv disagree"
+    assert fields == columns, "contract.yaml and data/sample.csv disagree"
     (record,) = request["records"]
     assert list(record) == fields, "docs/serving.md's request is not a valid record"
     assert all(isinstance(value, int | float) for value in record.values())

@@ -200,10 +200,12 @@ def test_builder_stage_replayed_gives_an_environment_that_needs_no_source(
             subprocess.run(command.split(), cwd=app, env=env, check=True, capture_output=True)
             for _, target in mounts:  # a bind mount leaves nothing in the layer
                 (app / target).unlink()
-    # The runtime stage: the environment and params.yaml, no source tree.
+    # The train stage: the environment, params.yaml, the contract and data, no source tree.
     runtime = tmp_path / "runtime"
     runtime.mkdir()
     shutil.copy2(locked / "params.yaml", runtime / "params.yaml")
+    shutil.copy2(locked / "contract.yaml", runtime / "contract.yaml")
+    shutil.copytree(locked / "data", runtime / "data")
     cli = (
         app
         / ".venv"

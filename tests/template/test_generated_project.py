@@ -8,7 +8,6 @@ representative answer sets only; `pytest -m slow` runs it for the whole matrix.
 
 from __future__ import annotations
 
-import csv
 import itertools
 import json
 import re
@@ -114,7 +113,9 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         "LICENSE",
         "Makefile",
         "README.md",
+        "contract.yaml",
         "data/sample.csv",
+        f"data/{'wine' if answers['ml_task'] == 'classification' else 'diabetes'}.csv",
         "forgeml-policy.toml",
         "params.yaml",
         "pyproject.toml",
@@ -151,12 +152,14 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         f"{package}/__main__.py",
         f"{package}/cli.py",
         f"{package}/config.py",
+        f"{package}/contract.py",
         f"{package}/errors.py",
         f"{package}/evaluate.py",
         f"{package}/explain.py",
         f"{package}/features.py",
         f"{package}/figures.py",
         f"{package}/drift_report.py",
+        f"{package}/infer.py",
         f"{package}/ingest.py",
         f"{package}/loadtest.py",
         f"{package}/metrics.py",
@@ -173,6 +176,7 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         "tests/conftest.py",
         "tests/test_cli.py",
         "tests/test_config.py",
+        "tests/test_contract.py",
         "tests/test_data_contract.py",
         "tests/test_explain.py",
         "tests/test_features.py",
@@ -343,8 +347,9 @@ def test_train_then_serve_answers_predict(installed: Path, tmp_path: Path) -> No
         assert status == 200
         assert metadata["model_version"]
 
-        with (installed / "data" / "sample.csv").open(newline="") as handle:
-            record = {key: float(value) for key, value in next(csv.DictReader(handle)).items()}
+        # The record of the contract's examples: every feature, in its JSON type.
+        contract = yaml.safe_load((installed / "contract.yaml").read_text(encoding="utf-8"))
+        record = {feature["name"]: feature["example"] for feature in contract["features"]}
         status, body = _request(f"{base}/predict", {"records": [record, record]})
         assert status == 200, body
         assert len(body["predictions"]) == 2

@@ -350,7 +350,7 @@ def test_ct_has_all_four_triggers_in_one_place(rendered: Path) -> None:
     assert set(triggers) == {"schedule", "workflow_dispatch", "push", "workflow_call"}
     assert triggers["schedule"][0]["cron"]
     assert {"reason", "params", "deliver"} <= set(triggers["workflow_dispatch"]["inputs"])
-    assert set(triggers["push"]["paths"]) == {"data/**", "params.yaml"}
+    assert set(triggers["push"]["paths"]) == {"data/**", "params.yaml", "contract.yaml"}
     assert set(triggers["workflow_call"]["inputs"]) == set(triggers["workflow_dispatch"]["inputs"])
     # The drift alarm: monitor.yml calls ct.yml when, and only when, drift was found.
     retrain = load(rendered, "monitor")["jobs"]["retrain"]

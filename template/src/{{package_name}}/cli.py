@@ -23,6 +23,7 @@ from .errors import DataSourceError, ExitCode, ModelNotFoundError, PipelineError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .contract import Contract
     from .evaluate import GateResult
 
 app = typer.Typer(
@@ -84,15 +85,82 @@ def validate(
 ) -> None:
     """Check data against its contract (exit 1 and a report when it breaks it)."""
     from .ingest import load_dataset, read_table
-    from .validate import validate_features, validate_training_data
+    from .validate import DataContractError, validate_features, validate_training_data
 
-    if batch is None:
-        params = load_params(params_path)
-        rows = len(validate_training_data(load_dataset(params.data)))
-        typer.echo(f"training data meets its contract ({rows} rows)")
-    else:
-        rows = len(validate_features(read_table(batch)))
-        typer.echo(f"{batch} meets the feature contract ({rows} rows)")
+    params = load_params(params_path)
+    contract = _contract(params)
+    try:
+        if batch is None:
+            table = load_dataset(params.data, contract.text_columns)
+            rows = len(validate_training_data(table, contract))
+            typer.echo(f"training data meets its contract ({rows} rows)")
+        else:
+            rows = len(validate_features(read_table(batch, contract.text_columns), contract))
+            typer.echo(f"{batch} meets the feature contract ({rows} rows)")
+    except DataContractError as error:
+        # Finding broken data is this command's job: exit 1, as any failed check.
+        _fail(str(error), ExitCode.CHECK_FAILED)
+
+
+@app.command()
+@_reports_failures
+def contract(
+    data: Annotated[
+        Path, typer.Option(help="Your data (.csv or .parquet), with the target column.")
+    ],
+    target: Annotated[str, typer.Option(help="The column to predict.")],
+    params_path: ParamsOption = DEFAULT_PARAMS_PATH,
+    output: Annotated[
+        Path | None,
+        typer.Option(help="Where to write the contract [default: params.yaml data.contract]."),
+    ] = None,
+    sample: Annotated[
+        Path, typer.Option(help="Where to write feature rows for predict, drift and loadtest.")
+    ] = Path("data/sample.csv"),
+) -> None:
+    """Infer contract.yaml from your data and point params.yaml at it."""
+    from .contract import DEFAULT_CONTRACT_PATH
+    from .infer import infer_contract, point_params_at, sample_rows
+    from .ingest import read_table, write_table
+    from .validate import validate_features
+
+    params = load_params(params_path)
+    destination = output or params.data.contract or DEFAULT_CONTRACT_PATH
+    table = read_table(data)
+    inference = infer_contract(table, target, str(data))
+    contract = inference.contract
+    rows = sample_rows(table.rename(columns=str), contract)
+    # The sample must meet the contract it came with; a failure here is a bug in the
+    # inference, reported as a contract violation rather than written to disk.
+    validate_features(rows, contract)
+    header = (
+        f"# Inferred by `contract --data {data} --target {target}` from {len(table)} rows.\n"
+        "# Review it (docs/own-data.md) and commit it: every part of the pipeline reads it.\n"
+    )
+    destination.write_text(header + contract.to_yaml(), encoding="utf-8")
+    write_table(rows, sample)
+    point_params_at(params_path, _relative(data), _relative(destination))
+    typer.echo(f"read {len(table)} rows and {len(table.columns)} columns from {data}")
+    for decision in inference.decisions:
+        typer.echo(f"  {decision}")
+    typer.echo(
+        f"wrote {destination} ({len(contract.features)} features, {len(contract.ignore)} ignored)"
+    )
+    typer.echo(f"wrote {sample} ({len(rows)} feature rows, no target)")
+    typer.echo(f"set data.path in {params_path} to {_relative(data).as_posix()}")
+    typer.echo("review before `make train`:")
+    for item in inference.review:
+        typer.echo(f"  - {item}")
+
+
+def _relative(path: Path) -> Path:
+    """``path`` relative to the working directory (the project root) when inside it,
+    so params.yaml stays portable; absolute otherwise."""
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(Path.cwd().resolve())
+    except ValueError:
+        return resolved
 
 
 @app.command()
@@ -127,13 +195,19 @@ def evaluate(
     """Score a registered model and check the quality gates (exit 1 when one fails)."""
     from .evaluate import evaluate_model, load_holdout
     from .ingest import read_table
-    from .registry import load
+    from .registry import check_contract, load
     from .validate import validate_training_data
 
     params = load_params(params_path)
+    contract = _contract(params)
     model = load(params.mlflow, alias=alias, version=version)
-    rows = load_holdout(params) if data is None else validate_training_data(read_table(data))
-    evaluation = evaluate_model(model.estimator, rows, params)
+    check_contract(params.mlflow, model, contract)
+    rows = (
+        load_holdout(params)
+        if data is None
+        else validate_training_data(read_table(data, contract.text_columns), contract)
+    )
+    evaluation = evaluate_model(model.estimator, rows, params, contract)
     where = "holdout" if data is None else str(data)
     _echo_metrics(f"{model.name} version {model.version} on {where}", evaluation.metrics)
     _echo_gates(evaluation.gates)
@@ -175,11 +249,13 @@ def predict(
 ) -> None:
     """Score a file with a registered model (the champion by default)."""
     from .predict import predict_file
-    from .registry import load
+    from .registry import check_contract, load
 
     params = load_params(params_path)
+    contract = _contract(params)
     model = load(params.mlflow, alias=alias, version=version)
-    rows = predict_file(model.estimator, source, destination)
+    check_contract(params.mlflow, model, contract)
+    rows = predict_file(model.estimator, source, destination, contract)
     typer.echo(f"scored {rows} rows with version {model.version} -> {destination}")
 
 
@@ -209,11 +285,18 @@ def serve(
 
     from .serve import create_app, registry_loader
 
-    load_params(params_path)  # fail now, not in the loading thread, on a bad file
+    # Fail now, not in the loading thread: a bad params.yaml or contract, or a model
+    # version that does not exist, is exit 2 before the port opens.
+    params = load_params(params_path)
+    contract = _contract(params)
+    if version:
+        from .registry import resolve
+
+        resolve(params.mlflow, version=version)
     # A server's log is all an operator sees: report model loading at INFO.
     logging.getLogger(__package__).setLevel(logging.INFO)
     uvicorn.run(
-        create_app(registry_loader(params_path, alias, version)),
+        create_app(registry_loader(params_path, alias, version), contract, params_path),
         host=host,
         port=port,
         access_log=access_log,
@@ -240,7 +323,9 @@ def loadtest(
     """Load-test POST /predict of a running service (exit 1 when a threshold is missed)."""
     from .loadtest import run_load_test
 
-    config = load_params(params_path).loadtest
+    params = load_params(params_path)
+    contract = _contract(params)
+    config = params.loadtest
     overrides = {"duration_seconds": duration, "max_requests": max_requests}
     config = config.model_validate(
         {**config.model_dump(), **{k: v for k, v in overrides.items() if v is not None}}
@@ -250,7 +335,7 @@ def loadtest(
         f"{config.records_per_request} record(s) per request, for {config.duration_seconds:g} s "
         f"or {config.max_requests} requests"
     )
-    result = run_load_test(base_url, config)
+    result = run_load_test(base_url, config, contract)
     result.write_json(report)
     charts = result.write_charts(report)
     outcomes = ", ".join(f"{name}: {count}" for name, count in sorted(result.outcomes.items()))
@@ -291,12 +376,14 @@ def explain(
     import json
 
     from .explain import explain_record, local_artifact_path
-    from .registry import load, log_run_dict
+    from .registry import check_contract, load, log_run_dict
     from .validate import validate_features
 
     params = load_params(params_path)
-    frame = validate_features(_one_record(record, source, row))
+    contract = _contract(params)
+    frame = validate_features(_one_record(record, source, row, contract), contract)
     model = load(params.mlflow, alias=alias, version=version)
+    check_contract(params.mlflow, model, contract)
     explanation = {
         "model_name": model.name,
         "model_version": model.version,
@@ -309,7 +396,9 @@ def explain(
     typer.echo(json.dumps(explanation, indent=2))
 
 
-def _one_record(record: str | None, source: Path | None, row: int) -> "pd.DataFrame":
+def _one_record(
+    record: str | None, source: Path | None, row: int, contract: "Contract"
+) -> "pd.DataFrame":
     import json
 
     import pandas as pd
@@ -327,7 +416,7 @@ def _one_record(record: str | None, source: Path | None, row: int) -> "pd.DataFr
             raise UsageError("--record must be a JSON object of feature values")
         return pd.DataFrame([values])
     assert source is not None
-    table = read_table(source)
+    table = read_table(source, contract.text_columns)
     if not 0 <= row < len(table):
         raise UsageError(f"{source} has {len(table)} rows; --row {row} is out of range")
     return table.iloc[[row]].reset_index(drop=True)
@@ -395,28 +484,31 @@ def drift(
     """Compare a batch with the training data, feature by feature (exit 1 on drift)."""
     from .ingest import read_table
     from .monitor import detect_drift
-    from .validate import FEATURE_COLUMNS, validate_features
+    from .validate import validate_features
 
     params = load_params(params_path)
-    batch = validate_features(read_table(current))
+    contract = _contract(params)
+    batch = validate_features(read_table(current, contract.text_columns), contract)
     if batch.empty:
         raise DataSourceError(f"{current}: no rows to compare")
-    baseline = validate_features(_reference(params, reference, alias))
-    result = detect_drift(baseline, batch, FEATURE_COLUMNS, params.drift)
+    baseline = validate_features(_reference(params, reference, alias, contract), contract)
+    result = detect_drift(baseline, batch, contract, params.drift)
     result.write_json(report)
     from .drift_report import write_html
 
     html_report = report.with_suffix(".html")
     write_html(baseline, batch, result.to_dict(), html_report)
-    width = max(len(name) for name in FEATURE_COLUMNS)
-    typer.echo(f"{'feature'.ljust(width)}  {'psi':>8}  {'ks p-value':>10}  drifted")
+    width = max(len(name) for name in contract.feature_names)
+    typer.echo(f"{'feature'.ljust(width)}  {'psi':>8}  {'test':>4}  {'p-value':>10}  drifted")
     for feature in result.features:
         flag = "DRIFT" if feature.drifted else "-"
         name = feature.feature.ljust(width)
-        typer.echo(f"{name}  {feature.psi:>8.3f}  {feature.ks_pvalue:>10.4f}  {flag}")
+        typer.echo(
+            f"{name}  {feature.psi:>8.3f}  {feature.test:>4}  {feature.pvalue:>10.4f}  {flag}"
+        )
     typer.echo(
         f"(a feature drifts when psi >= {params.drift.psi_threshold:g} "
-        f"and ks p-value < {params.drift.ks_pvalue_threshold:g})"
+        f"and the test's p-value < {params.drift.ks_pvalue_threshold:g})"
     )
     typer.echo(f"report -> {report} (charts: {html_report})")
     if result.drift_detected:
@@ -428,14 +520,22 @@ def drift(
     typer.echo("no drift detected")
 
 
-def _reference(params: Params, path: Path | None, alias: str | None) -> "pd.DataFrame":
+def _reference(
+    params: Params, path: Path | None, alias: str | None, contract: "Contract"
+) -> "pd.DataFrame":
     if path is not None:
         from .ingest import read_table
 
-        return read_table(path)
+        return read_table(path, contract.text_columns)
     from .registry import load_reference
 
     return load_reference(params.mlflow, alias)
+
+
+def _contract(params: Params) -> "Contract":
+    from .contract import load_contract
+
+    return load_contract(params.data.contract)
 
 
 def _echo_metrics(title: str, metrics: Mapping[str, float]) -> None:

@@ -8,13 +8,13 @@ project root (the Makefile does).
 
 import os
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
-from .metrics import HIGHER_IS_BETTER
+from .metrics import HIGHER_IS_BETTER, METRIC_RANGES
 
 DEFAULT_PARAMS_PATH = Path("params.yaml")
 TABLE_SUFFIXES = (".csv", ".parquet")
@@ -26,13 +26,15 @@ class _Section(BaseModel):
 
 
 class DataConfig(_Section):
-    # None trains on the bundled scikit-learn data set.
-    path: Path | None = None
+    # The training table; `make contract` points it at the file it read.
+    path: Path
+    # The data contract the table must meet (contract.py).
+    contract: Path = Path("contract.yaml")
 
     @field_validator("path")
     @classmethod
-    def _readable_format(cls, path: Path | None) -> Path | None:
-        if path is not None and path.suffix.lower() not in TABLE_SUFFIXES:
+    def _readable_format(cls, path: Path) -> Path:
+        if path.suffix.lower() not in TABLE_SUFFIXES:
             raise ValueError(f"expected a {' or '.join(TABLE_SUFFIXES)} file, got {path}")
         return path
 
@@ -51,6 +53,16 @@ class Gate(_Section):
         if self.min is None and self.max is None:
             raise ValueError("a gate needs `min`, `max` or both")
         return self
+
+
+ModelType = Literal["linear", "random_forest", "hist_gradient_boosting"]
+
+
+class ModelConfig(_Section):
+    # The estimator family (train.py maps it to the classifier or regressor).
+    type: ModelType = "linear"
+    # Keyword arguments of that estimator; train.py checks names and values.
+    hyperparameters: dict[str, Any] = Field(default_factory=dict)
 
 
 class PromotionConfig(_Section):
@@ -113,8 +125,7 @@ class MlflowConfig(_Section):
 class Params(_Section):
     data: DataConfig
     split: SplitConfig
-    # Keyword arguments of the estimator built in train.py.
-    model: dict[str, Any] = Field(default_factory=dict)
+    model: ModelConfig = Field(default_factory=ModelConfig)
     gates: dict[str, Gate]
     promotion: PromotionConfig
     drift: DriftConfig
@@ -131,6 +142,16 @@ class Params(_Section):
         ]:
             if name not in HIGHER_IS_BETTER:
                 raise ValueError(f"{where}: unknown metric {name!r}, expected one of {known}")
+        for name, gate in self.gates.items():
+            low, high = METRIC_RANGES[name]
+            for side, bound in (("min", gate.min), ("max", gate.max)):
+                if bound is not None and not low <= bound <= high:
+                    raise ValueError(
+                        f"gates.{name}.{side}: {bound:g} is outside the range of {name} "
+                        f"[{low:g}, {high:g}]"
+                    )
+            if gate.min is not None and gate.max is not None and gate.min > gate.max:
+                raise ValueError(f"gates.{name}: min {gate.min:g} is above max {gate.max:g}")
         return self
 
 

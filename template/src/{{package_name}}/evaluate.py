@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from .config import Gate, Params
+from .contract import Contract, load_contract
 from .features import features_and_target, holdout_split
 from .ingest import load_dataset
 from .metrics import HIGHER_IS_BETTER, compute_metrics
@@ -59,8 +60,9 @@ def load_holdout(params: Params) -> pd.DataFrame:
     The split is seeded, so every command (train, evaluate, promote) that calls
     this with the same data and params.yaml scores models on the same rows.
     """
-    frame = validate_training_data(load_dataset(params.data))
-    return holdout_split(frame, params.split).holdout
+    contract = load_contract(params.data.contract)
+    frame = validate_training_data(load_dataset(params.data, contract.text_columns), contract)
+    return holdout_split(frame, params.split, contract).holdout
 
 
 @dataclass(frozen=True)
@@ -73,8 +75,10 @@ class Evaluation:
         return gates_passed(self.gates)
 
 
-def evaluate_model(model: Any, holdout: pd.DataFrame, params: Params) -> Evaluation:
+def evaluate_model(
+    model: Any, holdout: pd.DataFrame, params: Params, contract: Contract
+) -> Evaluation:
     """Score a fitted model on holdout rows and check it against the gates."""
-    X, y = features_and_target(holdout)
+    X, y = features_and_target(holdout, contract)
     metrics = compute_metrics(model, X, y)
     return Evaluation(metrics=metrics, gates=check_gates(metrics, params.gates))

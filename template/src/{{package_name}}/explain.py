@@ -5,8 +5,10 @@
   any model, is measured on rows the model has not seen, and is in the unit of the
   metric models are already judged by.
 * Local (``<cli> explain``): per-feature contributions to one prediction for a pipeline
-  ending in a linear model: coefficient x transformed (standardised) value. The
-  intercept plus the contributions equal the model's raw output exactly: the
+  ending in a linear model: coefficient x transformed (standardised) value, summed
+  over the one-hot columns of a categorical feature so each original column gets one
+  contribution. The intercept plus the contributions equal the model's raw output
+  exactly: the
   prediction of a regressor; for a classifier the score of the predicted class (the
   log-odds against the other class when there are two, the softmax logit when more).
 """
@@ -17,15 +19,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.compose import ColumnTransformer
 from sklearn.inspection import permutation_importance
 from sklearn.pipeline import Pipeline
 
+from .contract import Contract
 from .errors import UsageError
 from .features import features_and_target
 from .metrics import SKLEARN_SCORERS
-from .validate import FEATURE_COLUMNS
 
 GLOBAL_ARTIFACT = "explanations/global_importance.json"
+MAX_IMPORTANCE_ROWS = 5000
 LOCAL_ARTIFACT_DIR = "explanations/local"
 
 
@@ -68,30 +72,43 @@ class GlobalExplanation:
 
 
 def permutation_importances(
-    model: Any, holdout: pd.DataFrame, metric: str, *, repeats: int, seed: int
+    model: Any, holdout: pd.DataFrame, contract: Contract, metric: str, *, repeats: int, seed: int
 ) -> GlobalExplanation:
-    """Permutation importance of each feature on labelled holdout rows."""
-    X, y = features_and_target(holdout)
+    """Permutation importance of each original column on labelled holdout rows (a
+    categorical feature is shuffled as one column, not per one-hot column)."""
+    X, y = features_and_target(holdout, contract)
     result = permutation_importance(
-        model, X, y, scoring=SKLEARN_SCORERS[metric], n_repeats=repeats, random_state=seed
+        model,
+        X,
+        y,
+        scoring=SKLEARN_SCORERS[metric],
+        n_repeats=repeats,
+        random_state=seed,
+        # A seeded sample of a large holdout ranks features as well, in a fraction of
+        # the time (each repeat scores every row once per feature).
+        max_samples=min(len(X), MAX_IMPORTANCE_ROWS),
     )
     features = [
         FeatureImportance(feature=name, mean=float(mean), std=float(std))
         for name, mean, std in zip(
-            FEATURE_COLUMNS, result.importances_mean, result.importances_std, strict=True
+            contract.feature_names, result.importances_mean, result.importances_std, strict=True
         )
     ]
     features.sort(key=lambda importance: importance.mean, reverse=True)
-    return GlobalExplanation(metric=metric, repeats=repeats, rows=len(X), features=features)
+    rows = min(len(X), MAX_IMPORTANCE_ROWS)
+    return GlobalExplanation(metric=metric, repeats=repeats, rows=rows, features=features)
 
 
 @dataclass(frozen=True)
 class Contribution:
     feature: str
-    # The input value, and the value the linear model sees (after scaling).
-    value: float | None
-    transformed: float
-    coefficient: float
+    # The input value (None when missing); for a numeric or boolean feature also the
+    # value the linear model sees (after imputing and scaling) and its coefficient.
+    # A categorical feature has one coefficient per category: its contribution is
+    # that of the input's category.
+    value: float | str | None
+    transformed: float | None
+    coefficient: float | None
     contribution: float
 
 
@@ -125,7 +142,7 @@ def explain_record(model: Any, record: pd.DataFrame) -> LocalExplanation:
         )
     preprocess = model[:-1]
     transformed = np.asarray(preprocess.transform(record), dtype=float)[0]
-    names = [str(name) for name in preprocess.get_feature_names_out()]
+    columns = _output_columns(preprocess[-1], transformed.size)
     coefficients = np.atleast_2d(estimator.coef_)
     intercepts = np.atleast_1d(estimator.intercept_)
     predicted = model.predict(record)[0]
@@ -152,16 +169,19 @@ def explain_record(model: Any, record: pd.DataFrame) -> LocalExplanation:
         raw = np.ravel(estimator.predict(transformed[None, :]))[0]
         explained = "prediction"
     values = record.iloc[0]
-    contributions = [
-        Contribution(
-            feature=name,
-            value=float(values[name]) if name in values.index else None,
-            transformed=float(z),
-            coefficient=float(weight),
-            contribution=float(weight * z),
+    contributions = []
+    for name, positions in columns.items():
+        value = values[name]
+        single = len(positions) == 1
+        contributions.append(
+            Contribution(
+                feature=name,
+                value=None if pd.isna(value) else value.item() if hasattr(value, "item") else value,
+                transformed=float(transformed[positions[0]]) if single else None,
+                coefficient=float(weights[positions[0]]) if single else None,
+                contribution=float(np.dot(weights[positions], transformed[positions])),
+            )
         )
-        for name, z, weight in zip(names, transformed, weights, strict=True)
-    ]
     contributions.sort(key=lambda item: abs(item.contribution), reverse=True)
     return LocalExplanation(
         prediction=predicted.item() if isinstance(predicted, np.generic) else predicted,
@@ -171,3 +191,30 @@ def explain_record(model: Any, record: pd.DataFrame) -> LocalExplanation:
         probability=probability,
         contributions=contributions,
     )
+
+
+def _output_columns(transformer: Any, width: int) -> dict[str, list[int]]:
+    """Positions of each original column's outputs in the transformed row.
+
+    The feature pipeline (features.py) gives each categorical feature its own
+    transformer, so a transformer with more outputs than inputs has one input.
+    """
+    if not isinstance(transformer, ColumnTransformer):
+        raise UsageError("per-feature contributions need the project's feature pipeline")
+    columns: dict[str, list[int]] = {}
+    for name, _, selected in transformer.transformers_:
+        if name == "remainder":
+            continue
+        span = transformer.output_indices_[name]
+        outputs = list(range(span.start, span.stop))
+        if len(outputs) == len(selected):
+            columns.update(
+                {str(column): [output] for column, output in zip(selected, outputs, strict=True)}
+            )
+        elif len(selected) == 1:
+            columns[str(selected[0])] = outputs
+        else:
+            raise UsageError(f"cannot map the outputs of transformer {name!r} to its columns")
+    if sum(len(positions) for positions in columns.values()) != width:
+        raise UsageError("the feature pipeline's outputs do not add up to the model's inputs")
+    return columns

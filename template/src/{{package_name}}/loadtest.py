@@ -27,9 +27,10 @@ from pathlib import Path
 import httpx2
 
 from .config import LoadTestConfig
+from .contract import Contract, json_records
 from .errors import UsageError
 from .ingest import read_table
-from .validate import FEATURE_COLUMNS, validate_features
+from .validate import validate_features
 
 _JSON = {"Content-Type": "application/json"}
 
@@ -38,13 +39,15 @@ class ServiceUnavailableError(UsageError):
     """The service did not answer /ready with 200 in time: nothing was measured."""
 
 
-def request_bodies(payload: Path, records_per_request: int) -> list[bytes]:
+def request_bodies(payload: Path, records_per_request: int, contract: Contract) -> list[bytes]:
     """JSON bodies of POST /predict: the payload's rows in order, cycled to fill batches.
 
     Bodies are serialised once, up front, so the test measures the service, not
     the client's JSON encoding.
     """
-    rows = validate_features(read_table(payload))[FEATURE_COLUMNS].to_dict("records")
+    rows = json_records(
+        validate_features(read_table(payload, contract.text_columns), contract), contract
+    )
     if not rows:
         raise UsageError(f"{payload}: no rows to send")
     # Enough bodies that every row is sent, and at least a few distinct ones.
@@ -282,11 +285,11 @@ async def _run(base_url: str, bodies: Sequence[bytes], config: LoadTestConfig) -
         return await _measure(client, bodies, config)
 
 
-def run_load_test(base_url: str, config: LoadTestConfig) -> LoadTestReport:
+def run_load_test(base_url: str, config: LoadTestConfig, contract: Contract) -> LoadTestReport:
     """Wait for the service to be ready, warm it up, measure, and check the thresholds."""
     base_url = base_url.rstrip("/") + "/"
     if not base_url.startswith(("http://", "https://")):
         raise UsageError(f"base URL must start with http:// or https://, got {base_url!r}")
-    bodies = request_bodies(config.payload, config.records_per_request)
+    bodies = request_bodies(config.payload, config.records_per_request, contract)
     samples = asyncio.run(_run(base_url, bodies, config))
     return summarise(samples, config, base_url)

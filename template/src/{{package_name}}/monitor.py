@@ -2,11 +2,14 @@
 
 Two statistics per feature:
 
-* PSI (population stability index) over quantile bins of the reference: how much
-  the distribution moved. Rule of thumb: < 0.1 stable, 0.1-0.2 moderate, > 0.2 large.
-  On small batches PSI is dominated by sampling noise.
-* The two-sample Kolmogorov-Smirnov test: whether the move is statistically real.
-  On large batches it flags shifts too small to matter.
+* PSI (population stability index): how much the distribution moved, over quantile
+  bins of the reference for numeric features and over the categories (missing
+  values being one) for categorical and boolean ones. Rule of thumb: < 0.1 stable,
+  0.1-0.2 moderate, > 0.2 large. On small batches PSI is dominated by sampling noise.
+* A test of "same distribution": whether the move is statistically real. The
+  two-sample Kolmogorov-Smirnov test for numeric features, the chi-square test of
+  the category counts for categorical and boolean ones. On large batches tests flag
+  shifts too small to matter.
 
 A feature counts as drifted only when both agree, which keeps the monitor quiet on
 small unshifted batches and on large batches with negligible shifts.
@@ -21,6 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from .config import DriftConfig
+from .contract import Contract
 
 # Floor of a bin's share, so an empty bin does not make the PSI infinite.
 _MIN_SHARE = 1e-4
@@ -45,12 +49,46 @@ def _shares(bin_index: np.ndarray, n_bins: int) -> np.ndarray:
     return np.clip(counts / counts.sum(), _MIN_SHARE, None)
 
 
+def category_psi(reference: pd.Series, current: pd.Series) -> float:
+    """PSI of ``current`` against ``reference`` over the categories of both (missing
+    values count as a category: a feature that stops being filled in has drifted)."""
+    expected, actual = _category_counts(reference, current)
+    expected_share = np.clip(expected / expected.sum(), _MIN_SHARE, None)
+    actual_share = np.clip(actual / actual.sum(), _MIN_SHARE, None)
+    return float(np.sum((actual_share - expected_share) * np.log(actual_share / expected_share)))
+
+
+def category_chi2(reference: pd.Series, current: pd.Series) -> tuple[float, float]:
+    """Chi-square test of homogeneity of the category counts: (statistic, p-value)."""
+    expected, actual = _category_counts(reference, current)
+    table = np.vstack([expected, actual])
+    table = table[:, table.sum(axis=0) > 0]
+    if table.shape[1] < 2:
+        return 0.0, 1.0  # one category in both: nothing can have moved
+    result = stats.chi2_contingency(table)
+    return float(result.statistic), float(result.pvalue)
+
+
+def _category_counts(reference: pd.Series, current: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    missing = "<missing>"
+    expected = reference.astype(object).where(reference.notna(), missing).value_counts()
+    actual = current.astype(object).where(current.notna(), missing).value_counts()
+    levels = expected.index.union(actual.index)
+    return (
+        expected.reindex(levels, fill_value=0).to_numpy(dtype=float),
+        actual.reindex(levels, fill_value=0).to_numpy(dtype=float),
+    )
+
+
 @dataclass(frozen=True)
 class FeatureDrift:
     feature: str
+    kind: str
     psi: float
-    ks_statistic: float
-    ks_pvalue: float
+    # "ks" (numeric features) or "chi2" (categorical and boolean ones).
+    test: str
+    statistic: float
+    pvalue: float
     drifted: bool
 
 
@@ -90,22 +128,25 @@ class DriftReport:
 
 
 def detect_drift(
-    reference: pd.DataFrame, current: pd.DataFrame, features: list[str], config: DriftConfig
+    reference: pd.DataFrame, current: pd.DataFrame, contract: Contract, config: DriftConfig
 ) -> DriftReport:
     """Compare each feature of ``current`` with ``reference`` (both contract-validated)."""
     results = []
-    for name in features:
-        expected = reference[name].to_numpy(dtype=float)
-        actual = current[name].to_numpy(dtype=float)
-        psi = population_stability_index(expected, actual, config.bins)
-        ks = stats.ks_2samp(expected, actual)
-        pvalue = float(ks.pvalue)
+    for feature in contract.features:
+        expected, actual = reference[feature.name], current[feature.name]
+        if feature.kind in ("categorical", "boolean"):
+            psi = category_psi(expected, actual)
+            test, (statistic, pvalue) = "chi2", category_chi2(expected, actual)
+        else:
+            psi, test, statistic, pvalue = _numeric_drift(expected, actual, config.bins)
         results.append(
             FeatureDrift(
-                feature=name,
+                feature=feature.name,
+                kind=feature.kind,
                 psi=psi,
-                ks_statistic=float(ks.statistic),
-                ks_pvalue=pvalue,
+                test=test,
+                statistic=statistic,
+                pvalue=pvalue,
                 drifted=psi >= config.psi_threshold and pvalue < config.ks_pvalue_threshold,
             )
         )
@@ -115,3 +156,16 @@ def detect_drift(
         thresholds=config,
         features=results,
     )
+
+
+def _numeric_drift(
+    reference: pd.Series, current: pd.Series, bins: int
+) -> tuple[float, str, float, float]:
+    """PSI and KS over the values present; (psi, "ks", statistic, p-value)."""
+    expected = reference.dropna().to_numpy(dtype=float)
+    actual = current.dropna().to_numpy(dtype=float)
+    if expected.size == 0 or actual.size == 0:
+        return 0.0, "ks", 0.0, 1.0  # nothing to compare: never "drifted" by accident
+    ks = stats.ks_2samp(expected, actual)
+    psi = population_stability_index(expected, actual, bins)
+    return psi, "ks", float(ks.statistic), float(ks.pvalue)

@@ -12,6 +12,7 @@ import textwrap
 from dataclasses import dataclass
 
 from .config import Params
+from .contract import load_contract
 from .evaluate import Evaluation, evaluate_model, improvement, load_holdout
 from .predict import LoadedModel
 
@@ -61,16 +62,42 @@ def promote(params: Params) -> PromotionOutcome:
     A challenger that fails the gates on today's holdout is never promoted, whatever
     the champion scores.
     """
-    from .registry import CHALLENGER, CHAMPION, delete_alias, load, set_alias, tag_version
+    from .registry import (
+        CHALLENGER,
+        CHAMPION,
+        check_contract,
+        delete_alias,
+        fits_contract,
+        load,
+        set_alias,
+        tag_version,
+    )
 
     holdout = load_holdout(params)
+    contract = load_contract(params.data.contract)
     challenger_model = load(params.mlflow, alias=CHALLENGER)
-    challenger = evaluate_model(challenger_model.estimator, holdout, params)
+    check_contract(params.mlflow, challenger_model, contract)
+    challenger = evaluate_model(challenger_model.estimator, holdout, params, contract)
     champion_model = _load_champion(params)
-    champion = evaluate_model(champion_model.estimator, holdout, params) if champion_model else None
+    # A champion trained on other features or another target cannot be scored on this
+    # holdout (bringing your own data changes both): it is no rival, it is replaced.
+    comparable = champion_model is not None and fits_contract(
+        params.mlflow, champion_model, contract
+    )
+    champion = (
+        evaluate_model(champion_model.estimator, holdout, params, contract)
+        if champion_model is not None and comparable
+        else None
+    )
 
     metric = params.promotion.metric
-    if champion_model is not None and champion_model.version == challenger_model.version:
+    if champion_model is not None and not comparable and challenger.passed:
+        decision = Decision(
+            True,
+            f"champion version {champion_model.version} was trained under another data "
+            f"contract; challenger {metric} = {challenger.metrics[metric]:.4f}",
+        )
+    elif champion_model is not None and champion_model.version == challenger_model.version:
         decision = Decision(False, f"version {challenger_model.version} is already the champion")
     elif not challenger.passed:
         decision = Decision(False, "challenger fails its quality gates on the current holdout")

@@ -21,12 +21,14 @@ from urllib.parse import unquote, urlparse
 import mlflow
 import mlflow.sklearn
 import pandas as pd
+import yaml
 from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
 from .config import MlflowConfig, Params
+from .contract import Contract
 from .errors import ModelNotFoundError
 from .features import features_and_target
 from .predict import LoadedModel
@@ -34,6 +36,7 @@ from .predict import LoadedModel
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 REFERENCE_ARTIFACT = "reference/training_data.parquet"
+CONTRACT_ARTIFACT = "contract.yaml"
 
 logger = logging.getLogger(__name__)
 # We pass pip requirements explicitly, so MLflow's fallback warning about not finding
@@ -74,11 +77,13 @@ def log_training_run(
     params: Params,
     model: Any,
     train: pd.DataFrame,
+    contract: Contract,
     metrics: Mapping[str, float],
     *,
     register: bool,
     tags: Mapping[str, str] | None = None,
     artifacts: Mapping[str, Mapping[str, Any]] | None = None,
+    trusted_types: list[str] | None = None,
 ) -> tuple[str, str | None]:
     """Log one training run; register the model when asked.
 
@@ -87,14 +92,15 @@ def log_training_run(
     artifact paths to JSON documents to log with it (e.g. explanations).
     """
     configure(params.mlflow)
-    X_train, _ = features_and_target(train)
+    X_train, _ = features_and_target(train, contract)
     with mlflow.start_run() as run:
         mlflow.log_params(
             {
-                **{f"model.{key}": value for key, value in params.model.items()},
+                "model.type": params.model.type,
+                **{f"model.{key}": value for key, value in params.model.hyperparameters.items()},
                 "split.test_size": params.split.test_size,
                 "split.random_state": params.split.random_state,
-                "data.path": str(params.data.path or "bundled"),
+                "data.path": str(params.data.path),
             }
         )
         mlflow.set_tags(
@@ -102,6 +108,8 @@ def log_training_run(
         )
         mlflow.log_metrics(dict(metrics))
         mlflow.log_dict(params.model_dump(mode="json"), "params.json")
+        # The contract the model was trained under, next to the model it describes.
+        mlflow.log_text(contract.to_yaml(), CONTRACT_ARTIFACT)
         for path, document in (artifacts or {}).items():
             mlflow.log_dict(dict(document), path)
         with tempfile.TemporaryDirectory() as scratch:
@@ -117,8 +125,9 @@ def log_training_run(
             signature=infer_signature(X_train, model.predict(X_train)),
             # skops, unlike pickle, cannot run arbitrary code when a model is loaded.
             # It only loads types it trusts: scikit-learn's own estimators are fine,
-            # other types (tree internals, custom classes) need skops_trusted_types.
+            # other types (tree internals) are declared per model type in train.py.
             serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS,
+            skops_trusted_types=trusted_types,
             # Listing the requirements ourselves keeps them exact and skips MLflow's
             # slow import-tracing inference, which also picks up test tooling.
             pip_requirements=[
@@ -130,6 +139,33 @@ def log_training_run(
     if new_version is not None:
         set_alias(params.mlflow, CHALLENGER, str(new_version))
     return run.info.run_id, None if new_version is None else str(new_version)
+
+
+def trained_contract(config: MlflowConfig, run_id: str) -> Contract | None:
+    """The contract a run's model was trained under (None when the run has none)."""
+    text = load_run_text(config, run_id, CONTRACT_ARTIFACT)
+    if text is None:
+        return None
+    try:
+        return Contract.model_validate(yaml.safe_load(text))
+    except (ValueError, yaml.YAMLError):
+        return None
+
+
+def fits_contract(config: MlflowConfig, model: LoadedModel, contract: Contract) -> bool:
+    """Whether ``model`` was trained on the features and target ``contract`` names."""
+    trained = trained_contract(config, model.run_id)
+    return trained is not None and trained.schema_key() == contract.schema_key()
+
+
+def check_contract(config: MlflowConfig, model: LoadedModel, contract: Contract) -> None:
+    """Refuse a model trained under another contract (other features or target)."""
+    if not fits_contract(config, model, contract):
+        raise ModelNotFoundError(
+            f"{config.model_name!r} version {model.version} was trained under another data "
+            "contract (other features or target than contract.yaml): run `train` "
+            "(and `promote`) first"
+        )
 
 
 def find_version(config: MlflowConfig, alias: str) -> ModelVersion | None:
@@ -150,6 +186,11 @@ def find_version(config: MlflowConfig, alias: str) -> ModelVersion | None:
 
 
 def get_version(config: MlflowConfig, version: str) -> ModelVersion:
+    if not version.isdigit():
+        raise ModelNotFoundError(
+            f"model version {version!r} is not a version number (1, 2, ...); "
+            "check --model-version or MODEL_VERSION"
+        )
     configure(config)
     try:
         return MlflowClient().get_model_version(config.model_name, version)

@@ -3,8 +3,11 @@
 The pipeline's ColumnTransformer selects features by name, so the pipeline wants a
 DataFrame; building one and passing it through scikit-learn's pandas-aware input
 checks costs about 2 ms a call, ten times the model's own arithmetic. Records that
-reach the API are already validated and put in FEATURE_COLUMNS order, so the scorer
-applies the fitted column transformers to slices of a numpy matrix instead.
+reach the API are already validated and put in the contract's feature order, so the
+scorer applies the fitted column transformers to slices of a numpy matrix instead.
+The matrix has dtype object (numbers, category strings and NaN for missing values
+side by side); the numeric transformations (impute and scale) and the one-hot
+encoding are redone in numpy, exactly.
 
 It is built once, when the model is loaded, and checked against the full pipeline
 on probe rows. A model it cannot reproduce exactly (another kind of first step, a
@@ -22,9 +25,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 logger = logging.getLogger(__name__)
 
@@ -48,14 +52,24 @@ class Scorer:
     # The pipeline's steps before the last, as a function of the matrix; None when
     # the model is scored through a DataFrame.
     transform: Transform | None
+    # Columns holding text (categorical features); the others are numbers.
+    text_columns: frozenset[str] = frozenset()
 
     @property
     def fast(self) -> bool:
         return self.transform is not None
 
+    def frame(self, matrix: np.ndarray) -> pd.DataFrame:
+        """The matrix as the DataFrame the pipeline was trained on (typed columns)."""
+        frame = pd.DataFrame(matrix, columns=list(self.columns), dtype=object)
+        for name in self.columns:
+            if name not in self.text_columns:
+                frame[name] = frame[name].astype(float)
+        return frame
+
     def score(self, matrix: np.ndarray) -> Scores:
         if self.transform is None:
-            inputs: Any = pd.DataFrame(matrix, columns=list(self.columns))
+            inputs: Any = self.frame(matrix)
             estimator = self.model
         else:
             inputs = self.transform(matrix)
@@ -74,11 +88,13 @@ class Scorer:
         return Scores(predictions, probabilities, tuple(classes))
 
 
-def build_scorer(model: Any, columns: list[str], probe: np.ndarray) -> Scorer:
+def build_scorer(
+    model: Any, columns: list[str], probe: np.ndarray, text_columns: frozenset[str] = frozenset()
+) -> Scorer:
     """The fastest scorer that gives the same answers as ``model`` on ``probe`` rows."""
     transform = _matrix_transform(model, columns)
-    fast = Scorer(model, tuple(columns), transform)
-    slow = Scorer(model, tuple(columns), None)
+    fast = Scorer(model, tuple(columns), transform, text_columns)
+    slow = Scorer(model, tuple(columns), None, text_columns)
     if transform is not None and _same_scores(fast, slow, probe):
         return fast
     logger.info("scoring through a DataFrame: the model has no exact matrix path")
@@ -113,14 +129,72 @@ def _matrix_transform(model: Any, columns: list[str]) -> Transform | None:
 
 
 def _matrix_function(transformer: Any) -> Transform:
-    """A fitted transformer as a function of a matrix."""
-    if type(transformer) is StandardScaler:
-        # The scaler's own arithmetic, without the input checks that cost ~50x more
-        # than the arithmetic on a few rows.
-        mean = transformer.mean_ if transformer.with_mean else 0.0
-        scale = transformer.scale_ if transformer.with_std else 1.0
-        return lambda matrix: (matrix - mean) / scale
-    return _without_feature_names(transformer).transform
+    """A fitted transformer as a function of a matrix.
+
+    The transformers of features.py get their own arithmetic, without the input
+    checks that cost ~50x more than the arithmetic on a few rows; anything else
+    runs its own ``transform``.
+    """
+    steps = (
+        list(transformer.named_steps.values())
+        if isinstance(transformer, Pipeline)
+        else [transformer]
+    )
+    functions = [_step_function(step) for step in steps]
+    if any(function is None for function in functions):
+        return _without_feature_names(transformer).transform
+
+    def apply(matrix: np.ndarray) -> np.ndarray:
+        for function in functions:
+            assert function is not None
+            matrix = function(matrix)
+        return matrix
+
+    return apply
+
+
+def _step_function(step: Any) -> Transform | None:
+    if type(step) is StandardScaler:
+        mean = step.mean_ if step.with_mean else 0.0
+        scale = step.scale_ if step.with_std else 1.0
+        return lambda matrix: (np.asarray(matrix, dtype=float) - mean) / scale
+    if type(step) is SimpleImputer and _missing_is_nan(step.missing_values):
+        fill = step.statistics_
+        if step.strategy == "constant":
+            return lambda matrix: np.where(pd.isna(matrix), fill, matrix)
+        return lambda matrix: _fill_numbers(matrix, fill)
+    if type(step) is OneHotEncoder and _plain_one_hot(step):
+        categories = [np.asarray(values, dtype=object) for values in step.categories_]
+
+        def encode(matrix: np.ndarray) -> np.ndarray:
+            blocks = [
+                (matrix[:, [position]] == values[None, :]).astype(float)
+                for position, values in enumerate(categories)
+            ]
+            return blocks[0] if len(blocks) == 1 else np.hstack(blocks)
+
+        return encode
+    return None
+
+
+def _missing_is_nan(value: Any) -> bool:
+    return isinstance(value, float) and np.isnan(value)
+
+
+def _fill_numbers(matrix: np.ndarray, fill: np.ndarray) -> np.ndarray:
+    numbers = np.asarray(matrix, dtype=float)
+    return np.where(np.isnan(numbers), fill.astype(float), numbers)
+
+
+def _plain_one_hot(encoder: OneHotEncoder) -> bool:
+    """An encoder whose output is one 0/1 column per known category: no dropped
+    category, no infrequent grouping, unknown values all zeros."""
+    infrequent = getattr(encoder, "infrequent_categories_", None)
+    return (
+        encoder.drop is None
+        and encoder.handle_unknown == "ignore"
+        and (infrequent is None or all(group is None for group in infrequent))
+    )
 
 
 def _without_feature_names(transformer: Any) -> Any:

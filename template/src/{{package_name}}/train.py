@@ -1,21 +1,21 @@
 """Train: fit the model, score it on the holdout, log it and register it if it passes."""
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-{% if ml_task == "classification" %}
-from sklearn.linear_model import LogisticRegression
-{%- else %}
-from sklearn.linear_model import Ridge
-{%- endif %}
-from sklearn.pipeline import Pipeline
 
-from .config import Params
+from sklearn.base import BaseEstimator
+from sklearn.pipeline import Pipeline
+from sklearn.utils._param_validation import InvalidParameterError
+
+from .config import ModelConfig, Params
+from .contract import Contract, load_contract
+from .errors import ConfigError
 from .evaluate import Evaluation, evaluate_model
 from .explain import GLOBAL_ARTIFACT, GlobalExplanation, permutation_importances
 from .features import build_preprocessor, features_and_target, holdout_split
 from .ingest import load_dataset
+from .metrics import TASK
 from .model_card import CARD_ARTIFACT, FACTS_ARTIFACT, CardInputs, card_facts, render
 from .validate import validate_training_data
 
@@ -24,28 +24,63 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# Types inside each fitted model that skops does not trust by default: MLflow stores the
+# model with skops (which, unlike pickle, cannot run code while loading) and loads
+# only these extra types. Anything else in a model (a custom class) fails at logging.
+SKOPS_TRUSTED_TYPES: dict[str, list[str]] = {
+    "linear": ["numpy.dtype"],
+    "random_forest": ["numpy.dtype", "sklearn.tree._tree.Tree"],
+    "hist_gradient_boosting": [
+        "numpy.dtype",
+        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    ],
+}
 
-def build_model(hyperparameters: Mapping[str, Any]) -> Pipeline:
+
+def _estimator_class(model_type: str) -> type[BaseEstimator]:
+    """The scikit-learn class of params.yaml's model.type for this project's task."""
+    from sklearn import ensemble, linear_model
+
+    classes: dict[str, tuple[Any, Any]] = {
+        "linear": (linear_model.LogisticRegression, linear_model.Ridge),
+        "random_forest": (ensemble.RandomForestClassifier, ensemble.RandomForestRegressor),
+        "hist_gradient_boosting": (
+            ensemble.HistGradientBoostingClassifier,
+            ensemble.HistGradientBoostingRegressor,
+        ),
+    }
+    classifier, regressor = classes[model_type]
+    return classifier if TASK == "classification" else regressor
+
+
+def build_estimator(config: ModelConfig) -> BaseEstimator:
+    """The configured estimator; a hyperparameter it does not know or a value out of
+    its range is a :class:`ConfigError` naming the key."""
+    cls = _estimator_class(config.type)
+    known = cls().get_params()
+    for name in config.hyperparameters:
+        if name not in known:
+            raise ConfigError(
+                f"model.hyperparameters.{name}: not a parameter of {cls.__name__} "
+                f"(model.type {config.type}); expected one of {sorted(known)}"
+            )
+    estimator = cls(**config.hyperparameters)
+    try:
+        estimator._validate_params()
+    except InvalidParameterError as error:
+        raise ConfigError(f"model.hyperparameters: {error}") from None
+    return estimator
+
+
+def build_model(config: ModelConfig, contract: Contract) -> Pipeline:
     """Feature transformations and estimator as one pipeline.
-{% if ml_task == "classification" %}
-    A scaled, regularised logistic regression is a strong, calibrated baseline on
-{%- else %}
-    A scaled ridge regression is a strong baseline on
-{%- endif %}
-    tabular data of this size. It also keeps the model made of scikit-learn classes
-    that MLflow's safe skops serialisation trusts out of the box; tree ensembles
-    would need their internal types whitelisted at load time. Swap the estimator
-    here when the data calls for it, and re-check the gates.
+
+    The linear default (a regularised logistic or ridge regression on scaled
+    features) is a strong, explainable baseline on small tabular data; the tree
+    ensembles capture interactions on larger data. Re-check the gates after a switch.
     """
     return Pipeline(
-        [
-            ("features", build_preprocessor()),
-{%- if ml_task == "classification" %}
-            ("estimator", LogisticRegression(**hyperparameters)),
-{%- else %}
-            ("estimator", Ridge(**hyperparameters)),
-{%- endif %}
-        ]
+        [("features", build_preprocessor(contract)), ("estimator", build_estimator(config))]
     )
 
 
@@ -64,15 +99,18 @@ def train(params: Params) -> TrainingResult:
     # Imported here so the pure modules above stay importable without MLflow.
     from .registry import data_digest, log_training_run
 
-    frame = validate_training_data(load_dataset(params.data))
-    split = holdout_split(frame, params.split)
-    X_train, y_train = features_and_target(split.train)
+    contract = load_contract(params.data.contract)
+    model = build_model(params.model, contract)  # bad hyperparameters fail before reading
+    frame = validate_training_data(load_dataset(params.data, contract.text_columns), contract)
+    split = holdout_split(frame, params.split, contract)
+    X_train, y_train = features_and_target(split.train, contract)
     logger.info("training on %d rows, holding out %d", len(split.train), len(split.holdout))
-    model = build_model(params.model).fit(X_train, y_train)
-    evaluation = evaluate_model(model, split.holdout, params)
+    model.fit(X_train, y_train)
+    evaluation = evaluate_model(model, split.holdout, params, contract)
     explanation = permutation_importances(
         model,
         split.holdout,
+        contract,
         params.promotion.metric,
         repeats=params.explain.permutation_repeats,
         seed=params.split.random_state,
@@ -82,12 +120,14 @@ def train(params: Params) -> TrainingResult:
         params,
         model,
         split.train,
+        contract,
         evaluation.metrics,
         register=evaluation.passed,
         tags={"data.source_digest": digest},
         artifacts={GLOBAL_ARTIFACT: explanation.to_dict()},
+        trusted_types=SKOPS_TRUSTED_TYPES[params.model.type],
     )
-    figures = _log_figures(params, run_id, model, split.holdout, explanation)
+    figures = _log_figures(params, run_id, model, split.holdout, contract, explanation)
     if version is not None:
         _log_model_card(
             params,
@@ -97,6 +137,7 @@ def train(params: Params) -> TrainingResult:
                 model=model,
                 frame=frame,
                 split=split,
+                contract=contract,
                 evaluation=evaluation,
                 explanation=explanation,
                 data_digest=digest,
@@ -113,6 +154,7 @@ def _log_figures(
     run_id: str,
     model: Pipeline,
     holdout: "pd.DataFrame",
+    contract: Contract,
     explanation: GlobalExplanation,
 ) -> list[str]:
     """Draw the run's figures on the holdout and log them under figures/; their paths."""
@@ -120,7 +162,7 @@ def _log_figures(
     from .registry import log_run_files
 
     importances = [(item.feature, item.mean, item.std) for item in explanation.features]
-    X, y = features_and_target(holdout)
+    X, y = features_and_target(holdout, contract)
     figures = training_figures(model, X, y, importances, seed=params.split.random_state)
     log_run_files(params.mlflow, run_id, figures, FIGURE_DIR)
     return [f"{FIGURE_DIR}/{name}" for name in figures]

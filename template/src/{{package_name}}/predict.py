@@ -7,14 +7,13 @@ from typing import Any
 
 import pandas as pd
 
+from .contract import Contract
 from .errors import DataSourceError
 from .ingest import read_table, write_table
-from .validate import FEATURE_COLUMNS, validate_features
+from .validate import validate_features
 
 PREDICTION_COLUMN = "prediction"
-{%- if ml_task == "classification" %}
 PROBABILITY_PREFIX = "probability_"
-{%- endif %}
 
 
 @dataclass(frozen=True)
@@ -29,40 +28,36 @@ class LoadedModel:
     metrics: Mapping[str, float] = field(default_factory=dict)
 
 
-def predict_frame(estimator: Any, batch: pd.DataFrame) -> pd.DataFrame:
+def predict_frame(estimator: Any, batch: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     """Validate a batch against the feature contract and score it.
 
-    Returns one row per input row (same index) with the prediction
-{%- if ml_task == "classification" %}
-    and one ``probability_<class>`` column per class.
-{%- else %}
-    in the target's unit.
-{%- endif %}
-    Raises :class:`~.validate.DataContractError` when the batch breaks the contract.
+    Returns one row per input row (same index) with the prediction, in the type of
+    the training labels for a classifier (plus one ``probability_<class>`` column per
+    class) or in the target's unit for a regressor. Raises
+    :class:`~.validate.DataContractError` when the batch breaks the contract.
     """
-    features = validate_features(batch)[FEATURE_COLUMNS]
+    features = validate_features(batch, contract)[contract.feature_names]
     scored = pd.DataFrame(index=batch.index)
     scored[PREDICTION_COLUMN] = estimator.predict(features)
-{%- if ml_task == "classification" %}
-    probabilities = estimator.predict_proba(features)
-    for position, label in enumerate(estimator.classes_):
-        scored[f"{PROBABILITY_PREFIX}{label}"] = probabilities[:, position]
-{%- endif %}
+    if hasattr(estimator, "predict_proba"):
+        probabilities = estimator.predict_proba(features)
+        for position, label in enumerate(estimator.classes_):
+            scored[f"{PROBABILITY_PREFIX}{label}"] = probabilities[:, position]
     return scored
 
 
-def predict_file(estimator: Any, source: Path, destination: Path) -> int:
+def predict_file(estimator: Any, source: Path, destination: Path, contract: Contract) -> int:
     """Score ``source`` into ``destination`` (CSV or Parquet by extension).
 
     The output keeps every input column, so ids and timestamps travel with their
     predictions. Returns the number of rows scored.
     """
-    batch = read_table(source)
+    batch = read_table(source, contract.text_columns)
     if batch.empty:
         # An empty batch usually means an upstream job failed; say so instead of
         # writing an empty file that looks like a successful run.
         raise DataSourceError(f"{source}: no rows to score")
-    predictions = predict_frame(estimator, batch)
+    predictions = predict_frame(estimator, batch, contract)
     # Re-scoring an earlier output replaces its predictions instead of duplicating them.
     kept = batch.drop(columns=predictions.columns, errors="ignore")
     scored = pd.concat([kept, predictions], axis="columns")
