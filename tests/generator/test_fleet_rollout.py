@@ -5,7 +5,6 @@ through PyGithub against a local server speaking GitHub's REST shapes."""
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import subprocess
 import time
@@ -22,42 +21,15 @@ from generator.commands.fleet.fleetfile import parse_fleet_file
 from generator.commands.fleet.rollout import discovered_fleet
 from generator.errors import ForgemlError
 from tests.support.github_server import TOKEN, GitHubState, github_server
+from tests.support.remotes import BRANCH, bare_remote, write_fleet
 from tests.support.template_factory import clone_project, commit_all, generate_project, git
 
 runner = CliRunner()
-BRANCH = "forgeml/update-2.0.0"
-# The README line release 2.0.0 changes: editing it too makes the update conflict.
-CHANGED_LINE = "Run `make run`."
 
 
 @pytest.fixture(scope="module")
 def origin(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate_project(template, tmp_path_factory.mktemp("rollout") / "origin")
-
-
-def bare_remote(origin: Path, dest: Path, *, conflicting: bool = False) -> Path:
-    """A bare repository holding a copy of `origin` on `main`, as a hosting service would."""
-    work = clone_project(origin, dest.with_suffix(".work"))
-    git(work, "branch", "-M", "main")
-    if conflicting:
-        readme = work / "README.md"
-        readme.write_text(readme.read_text().replace(CHANGED_LINE, "Run `make start`."))
-        commit_all(work, "our own run instructions")
-    git(dest.parent, "clone", "--quiet", "--bare", str(work), str(dest))
-    # What hosting services allow: partial clones (`--filter=blob:none`).
-    git(dest, "config", "uploadpack.allowFilter", "true")
-    git(dest, "symbolic-ref", "HEAD", "refs/heads/main")
-    shutil.rmtree(work)
-    return dest
-
-
-def write_fleet(path: Path, urls: list[str], **extra: str) -> Path:
-    lines = []
-    for index, url in enumerate(urls):
-        lines += ["[[repository]]", f'url = "{url}"']
-        lines += [f'{key} = "{value.format(index=index)}"' for key, value in extra.items()]
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def fleet(*args: str) -> tuple[int, dict[str, Any]]:
@@ -427,3 +399,14 @@ def test_discovery_of_an_unknown_organisation_is_one_line(github: GitHubState) -
     client = GitHubClient(TOKEN, github.base_url)
     with pytest.raises(ForgemlError, match=r"repositories of nobody: HTTP 404: Not Found"):
         discovered_fleet(client, "nobody")
+
+
+def test_an_unreachable_api_is_one_line_after_the_retries(
+    github: GitHubState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    client = GitHubClient(TOKEN, closed)
+    with pytest.raises(ForgemlError, match=r"^GitHub API: repositories of acme: \w+Error: "):
+        client.organization_repositories("acme")

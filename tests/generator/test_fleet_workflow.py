@@ -17,7 +17,7 @@ from types import ModuleType
 import pytest
 import yaml
 
-from tests.generator.test_fleet_rollout import bare_remote, write_fleet
+from tests.support.remotes import bare_remote, write_fleet
 from tests.support.template_factory import generate_project
 from tests.support.validators import check, require
 
