@@ -58,6 +58,21 @@ def token_from_environment() -> str:
     )
 
 
+def _write_interval() -> float:
+    """Seconds between writes: FORGEML_GITHUB_WRITE_INTERVAL (a GitHub Enterprise Server
+    with other limits, a local test server), else GitHub's one second."""
+    value = os.environ.get("FORGEML_GITHUB_WRITE_INTERVAL", "").strip()
+    if not value:
+        return SECONDS_BETWEEN_WRITES
+    try:
+        interval = float(value)
+    except ValueError:
+        interval = -1.0
+    if not 0 <= interval <= 60:  # a minute per write is already absurd
+        raise ForgemlError("FORGEML_GITHUB_WRITE_INTERVAL must be seconds between 0 and 60")
+    return interval
+
+
 def api_url_from_environment() -> str:
     """GitHub Actions sets GITHUB_API_URL (also on GitHub Enterprise Server)."""
     return os.environ.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL
@@ -80,6 +95,7 @@ class GitHubClient:
             raise ForgemlError(
                 "pull requests and discovery need PyGithub: pip install 'forgeml[github]'"
             ) from None
+        interval = _write_interval()
         retry = GithubRetry(
             total=retries,
             backoff_factor=BACKOFF,
@@ -91,7 +107,7 @@ class GitHubClient:
             base_url=api_url.rstrip("/"),
             retry=retry,
             seconds_between_requests=None,
-            seconds_between_writes=SECONDS_BETWEEN_WRITES or None,
+            seconds_between_writes=interval or None,
             timeout=30,
             # Objects are fetched only when a field is read: fewer requests per repository.
             lazy=True,

@@ -289,7 +289,7 @@ def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[GitHubState]:
         monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
         monkeypatch.delenv("GH_TOKEN", raising=False)
         # No pause between writes against the local server (GitHub's own asks for 1 s).
-        monkeypatch.setattr("generator.backend.github.SECONDS_BETWEEN_WRITES", 0.0)
+        monkeypatch.setenv("FORGEML_GITHUB_WRITE_INTERVAL", "0")
         monkeypatch.setattr("generator.backend.github.BACKOFF", 0.01)
         yield state
 
@@ -410,3 +410,20 @@ def test_an_unreachable_api_is_one_line_after_the_retries(
     client = GitHubClient(TOKEN, closed)
     with pytest.raises(ForgemlError, match=r"^GitHub API: repositories of acme: \w+Error: "):
         client.organization_repositories("acme")
+
+
+@pytest.mark.parametrize("interval", ["fast", "-1", "nan", "3600"])
+def test_a_bad_write_interval_is_refused_before_anything_is_cloned(
+    github: GitHubState, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, interval: str
+) -> None:
+    monkeypatch.setenv("FORGEML_GITHUB_WRITE_INTERVAL", interval)
+    fleet_file = write_fleet(tmp_path / "fleet.toml", ["https://github.com/acme/app.git"])
+    workspace = tmp_path / "ws"
+
+    result = runner.invoke(
+        app, ["fleet", "update", str(fleet_file), "--workspace", str(workspace), "--pull-requests"]
+    )
+
+    assert result.exit_code == 2
+    assert "FORGEML_GITHUB_WRITE_INTERVAL must be seconds between 0 and 60" in result.output
+    assert not workspace.exists()
