@@ -427,3 +427,32 @@ def test_a_bad_write_interval_is_refused_before_anything_is_cloned(
     assert result.exit_code == 2
     assert "FORGEML_GITHUB_WRITE_INTERVAL must be seconds between 0 and 60" in result.output
     assert not workspace.exists()
+
+
+def test_each_repository_gets_its_own_policy_and_the_text_report_names_them(
+    origin: Path, tmp_path: Path
+) -> None:
+    remotes = [bare_remote(origin, tmp_path / f"{name}.git") for name in ("strict", "relaxed")]
+    (tmp_path / "strict.toml").write_text("[template]\nmax_releases_behind = 0\n")
+    (tmp_path / "relaxed.toml").write_text("[template]\nmax_releases_behind = 5\n")
+    fleet_file = tmp_path / "fleet.toml"
+    fleet_file.write_text(
+        f'[defaults]\npolicy = "relaxed.toml"\n'
+        f'[[repository]]\nurl = "{remotes[0].as_uri()}"\npolicy = "strict.toml"\n'
+        f'[[repository]]\nurl = "{remotes[1].as_uri()}"\n'
+    )
+    workspace = tmp_path / "ws"
+
+    _, report = fleet("status", str(fleet_file), "--workspace", str(workspace))
+    strict, relaxed = report["repositories"]
+    assert "FML202" in strict["violations"]
+    assert "FML202" not in relaxed["violations"]
+
+    result = runner.invoke(
+        app, ["fleet", "update", str(fleet_file), "--workspace", str(workspace), "--push"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any(line.split()[:3] == ["strict", "updated", "1.0.0"] for line in lines), lines
+    assert any(line.split()[:2] == ["relaxed", "pushed"] for line in lines), lines
+    assert str(workspace) not in result.output.split("Push")[0], "names, not clone paths"
