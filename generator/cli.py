@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, ParamSpec, TypeVar
@@ -349,8 +350,9 @@ def check(
 fleet_app = typer.Typer(
     name="fleet",
     help=(
-        "Status, check or update many generated projects (local clones) in parallel.\n\n"
-        "ROOT is a repository, a directory of repositories, or a file listing paths."
+        "Status, check or update many generated projects in parallel.\n\n"
+        "ROOT is a repository, a directory of repositories, a file listing paths, or a\n"
+        "fleet file (*.toml) of git URLs, cloned into a cache workspace."
     ),
     no_args_is_help=True,
 )
@@ -372,6 +374,14 @@ FleetPolicyOption = Annotated[
         "--policy", metavar="FILE", help="Policy for every repository (default: each its own)."
     ),
 ]
+WorkspaceOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--workspace",
+        metavar="DIR",
+        help="Where a fleet file's repositories are cloned (default: the user cache).",
+    ),
+]
 FleetFormatOption = Annotated[
     str, typer.Option("--format", metavar=_choices(ReportFormat), help="Report format.")
 ]
@@ -383,12 +393,13 @@ def fleet_status(
     jobs: JobsOption = None,
     policy: FleetPolicyOption = None,
     output_format: FleetFormatOption = "text",
+    workspace: WorkspaceOption = None,
 ) -> None:
     """Template release, releases behind, policy violations and drift, per repository.
 
     Exit 0 when every repository is current, conforming and without drift, else 1.
     """
-    _fleet("status", roots, jobs, policy, output_format)
+    _fleet("status", roots, jobs, policy, output_format, _Remote(workspace))
 
 
 @fleet_app.command("check")
@@ -397,9 +408,10 @@ def fleet_check(
     jobs: JobsOption = None,
     policy: FleetPolicyOption = None,
     output_format: FleetFormatOption = "text",
+    workspace: WorkspaceOption = None,
 ) -> None:
     """`forgeml check` every repository. Exit 0 when all conform, else 1."""
-    _fleet("check", roots, jobs, policy, output_format)
+    _fleet("check", roots, jobs, policy, output_format, _Remote(workspace))
 
 
 @fleet_app.command("update")
@@ -407,6 +419,21 @@ def fleet_update(
     roots: RootsArgument,
     jobs: JobsOption = None,
     output_format: FleetFormatOption = "text",
+    workspace: WorkspaceOption = None,
+    push: Annotated[
+        bool, typer.Option("--push", help="Fleet file: push each update branch to its remote.")
+    ] = False,
+    pull_requests: Annotated[
+        bool,
+        typer.Option(
+            "--pull-requests",
+            help="Fleet file: push, then open or refresh a pull request per repository "
+            "(token from GITHUB_TOKEN or GH_TOKEN).",
+        ),
+    ] = False,
+    label: Annotated[
+        str, typer.Option("--label", metavar="NAME", help="Label of the pull requests.")
+    ] = "forgeml",
 ) -> None:
     """Update every repository to the latest release, on a new branch each.
 
@@ -414,7 +441,42 @@ def fleet_update(
     never touched. Exit 0 when every update applied cleanly (or none was needed), 1 when
     some have conflicts or failed.
     """
-    _fleet("update", roots, jobs, None, output_format)
+    remote = _Remote(workspace, push or pull_requests, pull_requests, label)
+    _fleet("update", roots, jobs, None, output_format, remote)
+
+
+@fleet_app.command("discover")
+def fleet_discover(
+    org: Annotated[str, typer.Argument(metavar="ORG", help="A GitHub organisation.")],
+) -> None:
+    """Print a fleet file of ORG's repositories (archived ones left out).
+
+    Token from GITHUB_TOKEN or GH_TOKEN; API from GITHUB_API_URL (default api.github.com).
+    """
+    _discover(org)
+
+
+@reported(lambda _: "interrupted")
+def _discover(org: str) -> None:
+    from generator.backend.github import (
+        GitHubClient,
+        api_url_from_environment,
+        token_from_environment,
+    )
+    from generator.commands.fleet.rollout import discovered_fleet
+
+    client = GitHubClient(token_from_environment(), api_url_from_environment())
+    typer.echo(discovered_fleet(client, org), nl=False)
+
+
+@dataclass(frozen=True)
+class _Remote:
+    """What `fleet` does with a fleet file's repositories beyond the local operation."""
+
+    workspace: Path | None = None
+    push: bool = False
+    pull_requests: bool = False
+    label: str = "forgeml"
 
 
 @reported(lambda _: "interrupted")
@@ -424,13 +486,19 @@ def _fleet(
     jobs: int | None,
     policy: Path | None,
     output_format: str,
+    remote: _Remote,
 ) -> None:
     from generator.checks import SELECTORS
     from generator.commands.fleet import default_jobs, discover, run_fleet
+    from generator.commands.fleet.fleetfile import is_fleet_file
     from generator.policy.file import load_policy
     from generator.reports.fleet import fleet_json, fleet_text
 
     report_format = parse_choice(ReportFormat, output_format, "--format")
+    if any(is_fleet_file(root) for root in roots):
+        _fleet_file(operation, roots, jobs, policy, report_format, remote)
+    if remote.push:
+        raise ForgemlError("--push and --pull-requests need a fleet file (*.toml) as ROOT")
     repositories = discover(roots)
     loaded = load_policy(policy, SELECTORS) if policy is not None else None
     with _progress(len(repositories), f"fleet {operation}") as on_result:
@@ -446,6 +514,53 @@ def _fleet(
     else:
         out.print(fleet_text(report))
     raise typer.Exit(report.exit_code)
+
+
+def _fleet_file(
+    operation: Literal["status", "check", "update"],
+    roots: list[Path],
+    jobs: int | None,
+    policy: Path | None,
+    report_format: ReportFormat,
+    remote: _Remote,
+) -> None:
+    from generator.backend.github import (
+        GitHubClient,
+        api_url_from_environment,
+        token_from_environment,
+    )
+    from generator.checks import SELECTORS
+    from generator.commands.fleet import default_jobs
+    from generator.commands.fleet.fleetfile import load_fleet_file
+    from generator.commands.fleet.rollout import run_rollout
+    from generator.commands.fleet.workspace import default_workspace
+    from generator.policy.file import load_policy
+    from generator.reports.rollout import rollout_json, rollout_text
+
+    if len(roots) != 1:
+        raise ForgemlError("a fleet file (*.toml) must be the only ROOT")
+    fleet = load_fleet_file(roots[0])
+    loaded = load_policy(policy, SELECTORS) if policy is not None else None
+    github = None
+    if remote.pull_requests:  # before any clone: a missing token is bad input
+        github = GitHubClient(token_from_environment(), api_url_from_environment())
+    with _progress(len(fleet.repositories), f"fleet {operation}") as on_result:
+        rollout = run_rollout(
+            operation,
+            fleet,
+            remote.workspace or default_workspace(),
+            jobs=jobs if jobs is not None else default_jobs(),
+            policy=loaded,
+            push=remote.push,
+            github=github,
+            label=remote.label or None,
+            on_result=on_result,
+        )
+    if report_format is ReportFormat.JSON:
+        typer.echo(rollout_json(rollout), nl=False)
+    else:
+        out.print(rollout_text(rollout))
+    raise typer.Exit(rollout.exit_code)
 
 
 @contextmanager

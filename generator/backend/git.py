@@ -296,3 +296,80 @@ def add_paths(repo: Path, paths: list[str]) -> None:
     a template file the project ignores (its `/data/`, say) must still reach the branch."""
     if paths:
         run_git(repo, "add", "--force", "--", *paths)
+
+
+# --- Remotes (forgeml fleet on a fleet file) ----------------------------------------------
+# A fleet file names repositories by URL; forgeml keeps its own clone of each in a cache
+# workspace, refreshes it before every run and pushes the update branch back.
+
+
+def clone_partial(url: str, dest: Path, branch: str | None) -> None:
+    """Clone `url` into `dest` without file contents until a checkout needs them.
+
+    `--filter=blob:none` keeps every commit and tree (pushing and comparing branches
+    need history) but fetches a file's contents only when it is checked out; a server
+    without partial-clone support sends everything, which is only slower.
+    """
+    chosen = ["--branch", branch] if branch else []
+    run_git(
+        dest.parent, "clone", "--quiet", "--filter=blob:none", "--no-tags", *chosen,
+        "--", url, str(dest),
+    )  # fmt: skip
+
+
+def fetch_origin(repo: Path) -> None:
+    """Every branch of `origin`, pruning the remote-tracking refs of deleted ones."""
+    run_git(repo, "fetch", "--quiet", "--prune", "--no-tags", "origin")
+
+
+def origin_default_branch(repo: Path) -> str:
+    """The branch `origin`'s HEAD points at, asked of the remote itself."""
+    run_git(repo, "remote", "set-head", "origin", "--auto")
+    ref = run_git(repo, "symbolic-ref", "--short", "refs/remotes/origin/HEAD").strip()
+    return ref.removeprefix("origin/")
+
+
+def reset_to_remote(repo: Path, branch: str) -> None:
+    """Check out local `branch` exactly at `origin/branch`, discarding everything else.
+
+    Only for forgeml's own cache clones: nobody works in them.
+    """
+    run_git(repo, "checkout", "--quiet", "--force", "-B", branch, f"refs/remotes/origin/{branch}")
+    run_git(repo, "clean", "--quiet", "-ffdx")
+
+
+def local_branches(repo: Path, prefix: str) -> list[str]:
+    """Local branches whose name starts with `prefix`."""
+    out = run_git(repo, "for-each-ref", "--format=%(refname:short)", f"refs/heads/{prefix}*")
+    return [line for line in out.splitlines() if line]
+
+
+def tree_of(repo: Path, commit: str) -> str | None:
+    return _read_optional(repo, "rev-parse", "--verify", "--quiet", f"{commit}^{{tree}}")
+
+
+def parent_of(repo: Path, commit: str) -> str | None:
+    return resolve_commit(repo, f"{commit}^")
+
+
+def commits_between(repo: Path, base: str, tip: str) -> int:
+    """How many commits `tip` has that `base` does not."""
+    return int(run_git(repo, "rev-list", "--count", f"{base}..{tip}").strip() or 0)
+
+
+def subject_of(repo: Path, commit: str) -> str:
+    return run_git(repo, "log", "-1", "--format=%s", commit).strip()
+
+
+def push_with_lease(repo: Path, branch: str, expected: str | None) -> None:
+    """Push local `branch` to `origin`, replacing it only if it is still at `expected`.
+
+    `expected` None means the branch must not exist on the remote yet. The lease makes a
+    re-run safe against someone (or another run) having pushed in the meantime: git
+    refuses instead of overwriting their commits.
+    """
+    ref = f"refs/heads/{branch}"
+    run_git(
+        repo, "push", "--quiet", "--no-verify", f"--force-with-lease={ref}:{expected or ''}",
+        "origin", f"{ref}:{ref}",
+    )  # fmt: skip

@@ -119,8 +119,16 @@ def test_the_layer_order_is_the_documented_one(importer: str, imported: str, all
     assert (_layer(imported) >= _layer(importer)) is allowed
 
 
-def test_only_the_backend_imports_copier_and_plumbum() -> None:
-    """One adapter for copier: its calls, error translations and internals in one module."""
+@pytest.mark.parametrize(
+    ("libraries", "adapter"),
+    [
+        ({"copier", "plumbum"}, "generator.backend.copier"),
+        ({"github"}, "generator.backend.github"),
+    ],
+)
+def test_only_the_backend_imports_copier_and_plumbum(libraries: set[str], adapter: str) -> None:
+    """One adapter per library: its calls, error translations and internals in one module
+    (copier and plumbum; PyGithub, the GitHub API)."""
     outside = []
     for path in sorted(GENERATOR.rglob("*.py")):
         module = _module_name(path)
@@ -133,6 +141,6 @@ def test_only_the_backend_imports_copier_and_plumbum() -> None:
                 else []
             )
             roots = {name.split(".")[0] for name in names}
-            if roots & {"copier", "plumbum"} and module != "generator.backend.copier":
+            if roots & libraries and module != adapter:
                 outside.append(f"{module} imports {', '.join(sorted(roots))}")
     assert not outside, "\n".join(outside)

@@ -28,8 +28,10 @@ TRUST_FIX = Version("9.15.2")
 
 
 def _requirements() -> dict[str, Requirement]:
+    """The dependencies, and the optional ones generator/ imports lazily (the `github` extra)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    parsed = (Requirement(line) for line in project["dependencies"])
+    lines = [*project["dependencies"], *project["optional-dependencies"]["github"]]
+    parsed = (Requirement(line) for line in lines)
     return {canonicalize_name(requirement.name): requirement for requirement in parsed}
 
 
