@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import difflib
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from generator import copier_calls
+from generator import render_cache
 from generator.patterns import copier_exclusions, matches
 from generator.project import load_project
 from generator.template_location import locate_template
@@ -53,27 +52,26 @@ def find_drift(path: Path, only: tuple[str, ...] | None = None) -> DriftResult:
     project = load_project(path)
     location = locate_template(project.src_path, (project.commit,))
     exclude = copier_exclusions(only) if only is not None else None
-    with tempfile.TemporaryDirectory(prefix="forgeml-diff-") as scratch:
-        rendered = Path(scratch) / project.path.name
-        copier_calls.render(
-            location,
-            rendered,
-            vcs_ref=project.commit,
-            answers=project.answers,
-            exclude=exclude or (),
-        )
-        managed = sorted(
-            item.relative_to(rendered).as_posix()
-            for item in rendered.rglob("*")
-            if item.is_file() or item.is_symlink()
-        )
-        if only is not None:
-            managed = [relpath for relpath in managed if matches(relpath, only)]
-        files = tuple(
-            drift
-            for relpath in managed
-            if (drift := compare(rendered / relpath, project.path / relpath, relpath))
-        )
+    # A fleet on one release and one set of answers is rendered once (render_cache).
+    rendered = render_cache.rendered(
+        location,
+        project.path.name,
+        vcs_ref=project.commit,
+        answers=project.answers,
+        exclude=exclude or (),
+    )
+    managed = sorted(
+        item.relative_to(rendered).as_posix()
+        for item in rendered.rglob("*")
+        if item.is_file() or item.is_symlink()
+    )
+    if only is not None:
+        managed = [relpath for relpath in managed if matches(relpath, only)]
+    files = tuple(
+        drift
+        for relpath in managed
+        if (drift := compare(rendered / relpath, project.path / relpath, relpath))
+    )
     return DriftResult(
         path=project.path,
         source=location.describe(),

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from generator import render_cache
 from generator.create import NewProject, create_project
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -16,8 +17,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 def _isolated_cache(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The bundled-template cache must never leak between tests or into the user's home.
+    # The bundled-template cache must never leak between tests or into the user's home,
+    # nor may this process's renderings (render_cache) outlive the test that made them.
     monkeypatch.setenv("FORGEML_CACHE_DIR", str(tmp_path_factory.mktemp("forgeml-cache")))
+    render_cache.forget()
 
 
 def generate(dest: Path, **answers: Any) -> NewProject:

@@ -1,0 +1,162 @@
+"""Renderings of a template release, made once and reused.
+
+`forgeml diff`, `fleet status` and the protected-files check (FML401) compare a project
+with its recorded release rendered with its recorded answers. Rendering is most of
+their cost (copier clones the template and renders the name of every template path),
+and a fleet on one standard is mostly projects on a few releases with the same
+answers: each distinct rendering is made once.
+
+Two layers. In this process, renderings are kept by (source, ref, answers,
+exclusions); HEAD is never kept, since copier renders a local work tree's uncommitted
+changes for it. On disk, under forgeml's cache, only when the ref resolves to a full commit
+id in a local git repository, so the key names content that cannot change (a moved tag
+resolves to a new id); a fresh `forgeml check` then skips copier entirely. The project's
+folder name is part of the key when the template could use it (`_folder_name`,
+`_copier_conf.dst_path`) or when that cannot be told (a remote source).
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import hashlib
+import json
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from importlib.metadata import version as installed_version
+from pathlib import Path
+from typing import Any
+
+from generator import copier_calls
+from generator.template_cache import cache_root
+from generator.template_location import TemplateLocation, private_mirrors
+
+# Names through which a template can see the folder it renders into.
+_FOLDER_VARIABLES = ("_folder_name", "dst_path")
+_memory: dict[str, Path] = {}
+
+
+def rendered(
+    location: TemplateLocation,
+    folder_name: str,
+    *,
+    vcs_ref: str,
+    answers: Mapping[str, Any],
+    exclude: Sequence[str] = (),
+) -> Path:
+    """A directory holding release `vcs_ref` rendered with `answers` (no tasks run).
+
+    The directory is shared: read it, never change it.
+    """
+    if vcs_ref == "HEAD":  # copier renders a local work tree's uncommitted changes
+        target = Path(tempfile.mkdtemp(dir=_process_scratch())) / folder_name
+        copier_calls.render(location, target, vcs_ref=vcs_ref, answers=answers, exclude=exclude)
+        return target
+    commit = _commit_id(location, vcs_ref)
+    uses_folder = commit is None or _template_sees_folder(location, commit)
+    key = _key(location, commit or vcs_ref, answers, exclude, folder_name if uses_folder else "")
+    if key in _memory and _memory[key].is_dir():
+        return _memory[key]
+    if commit is not None:
+        # One entry per key: renderings that cannot see their folder share one name.
+        stored = cache_root() / "renders" / key / (folder_name if uses_folder else "project")
+        if not stored.is_dir():
+            _store(stored, location, vcs_ref, answers, exclude)
+        _memory[key] = stored
+        return stored
+    target = Path(tempfile.mkdtemp(dir=_process_scratch())) / folder_name
+    copier_calls.render(location, target, vcs_ref=vcs_ref, answers=answers, exclude=exclude)
+    _memory[key] = target
+    return target
+
+
+def _store(
+    stored: Path,
+    location: TemplateLocation,
+    vcs_ref: str,
+    answers: Mapping[str, Any],
+    exclude: Sequence[str],
+) -> None:
+    """Render into a private directory, then rename it into place: readers never see a
+    half-written rendering, and when two processes race, one rendering wins whole."""
+    entry = stored.parent
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=entry.parent))
+    try:
+        copier_calls.render(
+            location, staging / stored.name, vcs_ref=vcs_ref, answers=answers, exclude=exclude
+        )
+        try:
+            staging.rename(entry)
+        except OSError:
+            if not stored.is_dir():  # not a lost race: a real failure
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _commit_id(location: TemplateLocation, vcs_ref: str) -> str | None:
+    """The full commit id of `vcs_ref` in a local template repository, else None."""
+    repo = location.local_repo or Path(location.recorded)
+    if not repo.is_dir():
+        return None
+    completed = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{vcs_ref}^{{commit}}"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    commit = completed.stdout.strip()
+    return commit if completed.returncode == 0 and len(commit) >= 40 else None
+
+
+def _template_sees_folder(location: TemplateLocation, commit: str) -> bool:
+    """Whether any file of the release mentions a variable holding the folder name."""
+    repo = location.local_repo or Path(location.recorded)
+    patterns = [arg for name in _FOLDER_VARIABLES for arg in ("-e", name)]
+    completed = subprocess.run(
+        ["git", "grep", "--quiet", "--fixed-strings", *patterns, commit, "--"],
+        cwd=repo,
+        capture_output=True,
+        check=False,
+    )
+    return completed.returncode != 1  # 1: no match; an error counts as "maybe"
+
+
+def _key(
+    location: TemplateLocation,
+    ref: str,
+    answers: Mapping[str, Any],
+    exclude: Sequence[str],
+    folder_name: str,
+) -> str:
+    identity = {
+        "source": location.recorded,
+        "ref": ref,
+        "answers": dict(answers),
+        "exclude": list(exclude),
+        "folder": folder_name,
+        "copier": installed_version("copier"),
+    }
+    text = json.dumps(identity, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+@functools.cache
+def _process_scratch() -> str:
+    """Where this process keeps renderings the disk cache cannot hold, removed at exit.
+
+    A fleet worker exits without running `atexit`: its scratch goes in the worker's
+    private directory, which the fleet removes.
+    """
+    scratch = tempfile.TemporaryDirectory(prefix="forgeml-renders-", dir=private_mirrors())
+    atexit.register(scratch.cleanup)
+    return scratch.name
+
+
+def forget() -> None:
+    """Drop this process's renderings (the disk cache stays); for tests."""
+    _memory.clear()
