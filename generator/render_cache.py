@@ -21,6 +21,7 @@ import atexit
 import functools
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -33,8 +34,11 @@ from generator import copier_calls
 from generator.template_cache import cache_root
 from generator.template_location import TemplateLocation, private_mirrors
 
-# Names through which a template can see the folder it renders into.
-_FOLDER_VARIABLES = ("_folder_name", "dst_path")
+# How a template can see the folder it renders into: `_folder_name`, or
+# `_copier_conf` other than through one of its attributes that do not depend on it
+# (`_copier_conf.answers_file` is fine; `.dst_path`, `["dst_path"]` or the whole
+# mapping are not).
+_FOLDER_PATTERNS = ("_folder_name", r"_copier_conf([^.A-Za-z0-9_]|$|\.dst_path)")
 _memory: dict[str, Path] = {}
 
 
@@ -114,16 +118,26 @@ def _commit_id(location: TemplateLocation, vcs_ref: str) -> str | None:
 
 
 def _template_sees_folder(location: TemplateLocation, commit: str) -> bool:
-    """Whether any file of the release mentions a variable holding the folder name."""
+    """Whether any file of the release, by name or content, uses the folder's name."""
     repo = location.local_repo or Path(location.recorded)
-    patterns = [arg for name in _FOLDER_VARIABLES for arg in ("-e", name)]
-    completed = subprocess.run(
-        ["git", "grep", "--quiet", "--fixed-strings", *patterns, commit, "--"],
+    patterns = [arg for pattern in _FOLDER_PATTERNS for arg in ("-e", pattern)]
+    contents = subprocess.run(
+        ["git", "grep", "--quiet", "--extended-regexp", *patterns, commit, "--"],
         cwd=repo,
         capture_output=True,
         check=False,
     )
-    return completed.returncode != 1  # 1: no match; an error counts as "maybe"
+    if contents.returncode != 1:  # 0: a match; an error counts as "maybe"
+        return True
+    names = subprocess.run(
+        ["git", "ls-tree", "-r", "--name-only", "-z", commit],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    folder = re.compile("|".join(_FOLDER_PATTERNS))
+    return names.returncode != 0 or any(folder.search(name) for name in names.stdout.split("\0"))
 
 
 def _key(

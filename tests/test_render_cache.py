@@ -125,3 +125,32 @@ def test_head_is_rendered_every_time(template: Path, tmp_path: Path, renders: li
     assert (second / "README.md").read_text() == "Uncommitted.\n"
     assert first != second
     assert renders == ["HEAD", "HEAD"]
+
+
+@pytest.mark.parametrize(
+    ("text", "sees"),
+    [
+        ("{{ _folder_name }}", True),
+        ("{{ _copier_conf.dst_path }}", True),
+        ('{{ _copier_conf["dst_path"] }}', True),
+        ("{{ _copier_conf | tojson }}", True),
+        ("{{ _copier_conf.answers_file }}", False),
+        ("download(dst_path=scratch)", False),
+    ],
+)
+def test_what_lets_a_template_see_its_folder(template: Path, text: str, sees: bool) -> None:
+    (template / "template" / "extra.txt.jinja").write_text(text + "\n")
+    (template / "template" / f"named {text}.txt").write_text("in the name\n")
+    commit_and_tag(template, "9.0.0")
+    location = render_cache.TemplateLocation(str(template))
+    commit = git(template, "rev-parse", "9.0.0").strip()
+
+    assert render_cache._template_sees_folder(location, commit) is sees
+
+
+def test_a_folder_variable_in_a_file_name_counts(template: Path) -> None:
+    (template / "template" / "{{ _folder_name }}.txt").write_text("plain\n")
+    commit_and_tag(template, "9.0.0")
+    commit = git(template, "rev-parse", "9.0.0").strip()
+
+    assert render_cache._template_sees_folder(render_cache.TemplateLocation(str(template)), commit)
