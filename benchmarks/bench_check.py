@@ -33,7 +33,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from generator.create import create_project  # noqa: E402  (needs the repository on sys.path)
-from tests.template_factory import clone_project, commit_all, commit_and_tag  # noqa: E402
+
+# By file, not as `tests.template_factory`: another checkout's `tests` package (an
+# editable install) may shadow this one.
+sys.path.insert(0, str(REPO_ROOT / "tests"))
+from template_factory import clone_project, commit_all, commit_and_tag  # noqa: E402
 
 REFERENCE = "959d5fc"
 
