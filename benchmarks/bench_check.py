@@ -1,12 +1,17 @@
-"""Time `forgeml check` on one project and `forgeml fleet check` on 100 of them.
+"""Time `forgeml check` of one project as a fresh process, against the reference.
 
-The projects come from this checkout's real template, committed and tagged 0.1.0 in a
-scratch repository (as a release would be), and are checked against the default policy
+The project comes from this checkout's real template, committed and tagged 0.1.0 in a
+scratch repository (as a release would be), and is checked against the default policy
 the template ships: every check runs, including FML401, which renders the recorded
-release with copier to compare the protected files. Goals: under 0.5 s per project;
-100 projects under 30 s on 2 cores.
+release with copier to compare the protected files. The reference is forgeml at another
+commit (`--reference`, exported with `git archive`), run the same way (`python -m
+generator` with that tree first on PYTHONPATH), alternating with this checkout. Goal:
+under 0.5 s per project.
 
-    python benchmarks/bench_check.py [--runs 7] [--repos 100] [--jobs 2]
+"warm" runs keep forgeml's cache (FORGEML_CACHE_DIR) between runs, as on a developer's
+machine; "cold" runs start each from an empty one, as a fresh CI machine does.
+
+    python benchmarks/bench_check.py [--runs 7] [--reference COMMIT]
 
 Prints the medians; record them in docs/benchmarks.md.
 """
@@ -27,11 +32,14 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from generator.commands.check import check_project  # noqa: E402  (needs the repository on sys.path)
-from generator.commands.new import create_project  # noqa: E402
-from tests.support.template_factory import clone_project, commit_all, commit_and_tag  # noqa: E402
+from generator.commands.new import create_project  # noqa: E402  (needs the repository on sys.path)
 
-FORGEML = shutil.which("forgeml")
+# By file, not as `tests.template_factory`: another checkout's `tests` package (an
+# editable install) may shadow this one.
+sys.path.insert(0, str(REPO_ROOT / "tests" / "support"))
+from template_factory import clone_project, commit_all, commit_and_tag  # noqa: E402
+
+REFERENCE = "959d5fc"
 
 
 def make_origin(scratch: Path) -> Path:
@@ -57,14 +65,40 @@ def make_fleet(origin: Path, root: Path, count: int) -> None:
             commit_all(repo, "edit the licence")
 
 
-def timed(argv: list[str], ok: set[int]) -> tuple[float, float]:
+def export_reference(commit: str, dest: Path) -> Path:
+    """forgeml's `generator` package as it was at `commit`, importable from `dest`."""
+    dest.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", commit, "generator"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest
+
+
+def forgeml(source: Path, *args: str) -> tuple[list[str], dict[str, str]]:
+    """argv and environment that run `forgeml ARGS` from the tree at `source`.
+
+    `-I` (isolated) keeps the working directory and the caller's PYTHONPATH off
+    sys.path, so only `source` provides `generator`.
+    """
+    code = (
+        f"import sys; sys.path.insert(0, {str(source)!r}); "
+        "from generator.cli import app; app(sys.argv[1:], prog_name='forgeml')"
+    )
+    return [sys.executable, "-I", "-c", code, *args], dict(os.environ)
+
+
+def timed(argv: list[str], ok: set[int], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Wall-clock seconds, and CPU seconds of the command and every process it started.
 
     CPU time barely moves when other work shares the machine; wall time does.
     """
     cpu_before = _children_cpu()
     start = time.perf_counter()
-    completed = subprocess.run(argv, capture_output=True, check=False)
+    completed = subprocess.run(argv, capture_output=True, check=False, env=env)
     elapsed = time.perf_counter() - start
     if completed.returncode not in ok:
         raise SystemExit(f"{' '.join(argv)} exited {completed.returncode}:\n{completed.stderr!r}")
@@ -79,47 +113,41 @@ def _children_cpu() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--repos", type=int, default=100)
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--reference", default=REFERENCE)
     args = parser.parse_args()
-    if FORGEML is None:
-        raise SystemExit("forgeml is not installed (pip install -e .)")
 
     with tempfile.TemporaryDirectory(prefix="forgeml-bench-check-") as tmp:
         scratch = Path(tmp)
-        os.environ["FORGEML_CACHE_DIR"] = str(scratch / "cache")
+        cache = scratch / "cache"
+        os.environ["FORGEML_CACHE_DIR"] = str(cache)
         origin = make_origin(scratch)
-        report = check_project(origin)
-        assert report.exit_code == 0, [r for r in report.results if r.status != "pass"]
-
-        check_project(origin)  # warm-up: imports, copier's first render
-        in_process = []
-        for _ in range(args.runs):
-            start = time.perf_counter()
-            check_project(origin)
-            in_process.append(time.perf_counter() - start)
-        cli = [timed([FORGEML, "check", str(origin)], {0}) for _ in range(args.runs + 1)][1:]
+        reference = export_reference(args.reference, scratch / "ref")
+        trees = {"reference": reference, "candidate": REPO_ROOT}
+        samples: dict[str, list[tuple[float, float]]] = {}
+        for run in range(args.runs + 1):  # the first round warms caches and is discarded
+            for name, tree in trees.items():
+                argv, env = forgeml(tree, "check", str(origin))
+                env["FORGEML_CACHE_DIR"] = str(cache / name)  # each keeps its own warm cache
+                for mode in ("warm", "cold"):
+                    if mode == "cold":
+                        shutil.rmtree(cache / name, ignore_errors=True)
+                    measured = timed(argv, {0}, env)
+                    if run:
+                        samples.setdefault(f"{name}, {mode} cache", []).append(measured)
         load = os.getloadavg()[0]
 
-        fleet = scratch / "fleet"
-        make_fleet(origin, fleet, args.repos)
-        command = [FORGEML, "fleet", "check", str(fleet), "--jobs", str(args.jobs)]
-        fleet_runs = [timed(command, {1}) for _ in range(max(args.runs // 2, 1))]
-
-    walls = [wall for wall, _ in fleet_runs]
-    print(f"load average before the fleet runs: {load:.1f} ({os.cpu_count()} CPUs)")
-    print(f"one project, {len(report.results)} checks (default policy, drift included)")
-    print(f"  check_project() in-process    median {statistics.median(in_process):.3f} s")
-    print(
-        f"  `forgeml check` fresh process median {statistics.median(w for w, _ in cli):.3f} s "
-        f"wall, {statistics.median(c for _, c in cli):.3f} s CPU"
-    )
-    print(f"`forgeml fleet check`, {args.repos} projects, --jobs {args.jobs}")
-    print(
-        f"  wall median {statistics.median(walls):.2f} s (min {min(walls):.2f}, "
-        f"max {max(walls):.2f}), CPU median {statistics.median(c for _, c in fleet_runs):.2f} s; "
-        f"{statistics.median(walls) / args.repos:.3f} s wall per project"
-    )
+    print(f"`forgeml check`, one project, fresh process; load average {load:.1f}")
+    print(f"reference {args.reference}, {args.runs} runs each")
+    base = statistics.median(wall for wall, _ in samples["reference, cold cache"])
+    base_cpu = statistics.median(cpu for _, cpu in samples["reference, cold cache"])
+    for name, values in samples.items():
+        wall = statistics.median(w for w, _ in values)
+        cpu = statistics.median(c for _, c in values)
+        print(
+            f"  {name:24} wall {wall:.3f} s (min {min(w for w, _ in values):.3f})  "
+            f"cpu {cpu:.3f} s  vs reference cold: wall {wall / base:.2f}x, "
+            f"cpu {cpu / base_cpu:.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from generator.commands.new import NewProject
+from generator.templates import render_cache
 from tests.support.generated import generate
 from tests.support.template_factory import build_template
 
@@ -15,8 +16,10 @@ from tests.support.template_factory import build_template
 def _isolated_cache(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The bundled-template cache must never leak between tests or into the user's home.
+    # The bundled-template cache must never leak between tests or into the user's home,
+    # nor may this process's renderings (render_cache) outlive the test that made them.
     monkeypatch.setenv("FORGEML_CACHE_DIR", str(tmp_path_factory.mktemp("forgeml-cache")))
+    render_cache.forget()
 
 
 @pytest.fixture(scope="session")

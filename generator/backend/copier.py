@@ -342,6 +342,12 @@ def use_private_mirrors(directory: Path) -> None:
     os.environ["COPIER_CACHE_DIR"] = str(directory)
 
 
+def private_mirrors() -> Path | None:
+    """This process's private directory (set by `use_private_mirrors`), if it has one:
+    scratch space the fleet removes when its worker processes are done."""
+    return _private_mirrors
+
+
 @contextmanager
 def redirected(location: TemplateSource) -> Iterator[None]:
     """Make the git processes copier runs read `location.local_repo` for the recorded URL.

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from generator.policy.file import Policy
 
 WORKFLOWS_DIR = ".github/workflows"
+# libyaml's safe loader when PyYAML has it: the same documents, about ten times faster
+# than the pure-Python one, which took most of a `forgeml check` on large workflows.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def required_jobs(context: RepoContext, policy: Policy) -> list[Finding] | None:
@@ -25,7 +28,7 @@ def required_jobs(context: RepoContext, policy: Policy) -> list[Finding] | None:
     for workflow in _workflow_files(context.path):
         relpath = workflow.relative_to(context.path).as_posix()
         try:
-            loaded = yaml.safe_load(workflow.read_text(encoding="utf-8"))
+            loaded = yaml.load(workflow.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
             reason = " ".join(str(error).split())
             findings.append(Finding(f"cannot be read, so its jobs are unknown: {reason}", relpath))

@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import difflib
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from generator.backend import copier as copier_calls
 from generator.project.generated import load_project
 from generator.project.ownership import ownership
 from generator.project.patterns import copier_exclusions, matches
+from generator.templates import render_cache
 from generator.templates.location import locate_template
 
 DriftKind = Literal["modified", "deleted", "mode"]
@@ -56,29 +55,29 @@ def find_drift(path: Path, only: tuple[str, ...] | None = None) -> DriftResult:
     project = load_project(path)
     location = locate_template(project.src_path, (project.commit,))
     exclude = copier_exclusions(only) if only is not None else None
-    with tempfile.TemporaryDirectory(prefix="forgeml-diff-") as scratch:
-        rendered = Path(scratch) / project.path.name
-        release = copier_calls.render(
-            location,
-            rendered,
-            vcs_ref=project.commit,
-            answers=project.answers,
-            exclude=exclude or (),
-        )
-        managed = sorted(
-            item.relative_to(rendered).as_posix()
-            for item in rendered.rglob("*")
-            if item.is_file() or item.is_symlink()
-        )
-        if only is not None:
-            managed = [relpath for relpath in managed if matches(relpath, only)]
-        created_once = release.skip_if_exists
-        managed = [path for path in managed if ownership(path, created_once) != "created once"]
-        files = tuple(
-            drift
-            for relpath in managed
-            if (drift := compare(rendered / relpath, project.path / relpath, relpath))
-        )
+    # A fleet on one release and one set of answers is rendered once (render_cache).
+    rendering = render_cache.rendered(
+        location,
+        project.path.name,
+        vcs_ref=project.commit,
+        answers=project.answers,
+        exclude=exclude or (),
+    )
+    rendered = rendering.path
+    managed = sorted(
+        item.relative_to(rendered).as_posix()
+        for item in rendered.rglob("*")
+        if item.is_file() or item.is_symlink()
+    )
+    if only is not None:
+        managed = [relpath for relpath in managed if matches(relpath, only)]
+    created_once = rendering.skip_if_exists
+    managed = [path for path in managed if ownership(path, created_once) != "created once"]
+    files = tuple(
+        drift
+        for relpath in managed
+        if (drift := compare(rendered / relpath, project.path / relpath, relpath))
+    )
     return DriftResult(
         path=project.path,
         source=location.describe(),

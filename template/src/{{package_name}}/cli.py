@@ -3,15 +3,19 @@
 Exit codes (see errors.ExitCode): 0 success; 1 a check failed (quality gate, data
 contract, drift); 2 bad usage (arguments, params.yaml, missing file or model);
 3 unexpected error. Heavy modules (MLflow, FastAPI) are imported inside the
-commands that need them, so ``--help`` and light commands stay fast.
+commands that need them, so ``--help`` and light commands stay fast; commands that
+only read a model (predict, evaluate, explain) load it through local_registry, which
+reads a local sqlite store without importing MLflow at all.
 """
 
 import functools
 import logging
 import os
 import sys
+import tempfile
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, ParamSpec
 
@@ -165,7 +169,16 @@ def _relative(path: Path) -> Path:
 
 @app.command()
 @_reports_failures
-def train(params_path: ParamsOption = DEFAULT_PARAMS_PATH) -> None:
+def train(
+    params_path: ParamsOption = DEFAULT_PARAMS_PATH,
+    promote_after: Annotated[
+        bool,
+        typer.Option(
+            "--promote",
+            help="Then run `promote`, in the same process (what `make train` does).",
+        ),
+    ] = False,
+) -> None:
     """Fit, evaluate and log a model; register it as challenger if it passes the gates."""
     from .train import train as run_training
 
@@ -179,6 +192,9 @@ def train(params_path: ParamsOption = DEFAULT_PARAMS_PATH) -> None:
     typer.echo(
         f"registered {params.mlflow.model_name!r} version {result.model_version} as challenger"
     )
+    if promote_after:
+        # One process for both steps: MLflow is imported and its store opened once.
+        promote(params_path)
 
 
 @app.command()
@@ -195,7 +211,7 @@ def evaluate(
     """Score a registered model and check the quality gates (exit 1 when one fails)."""
     from .evaluate import evaluate_model, load_holdout
     from .ingest import read_table
-    from .registry import check_contract, load
+    from .local_registry import check_contract, load
     from .validate import validate_training_data
 
     params = load_params(params_path)
@@ -249,7 +265,7 @@ def predict(
 ) -> None:
     """Score a file with a registered model (the champion by default)."""
     from .predict import predict_file
-    from .registry import check_contract, load
+    from .local_registry import check_contract, load
 
     params = load_params(params_path)
     contract = _contract(params)
@@ -257,6 +273,49 @@ def predict(
     check_contract(params.mlflow, model, contract)
     rows = predict_file(model.estimator, source, destination, contract)
     typer.echo(f"scored {rows} rows with version {model.version} -> {destination}")
+
+
+@app.command()
+@_reports_failures
+def smoke(
+    params_path: ParamsOption = DEFAULT_PARAMS_PATH,
+    source: Annotated[Path, typer.Option("--input", help="Batch to score.", dir_okay=False)] = Path(
+        "data/sample.csv"
+    ),
+) -> None:
+    """Train, promote and batch-predict in a throwaway MLflow store (`make smoke`).
+
+    Proves that params.yaml trains a model that passes its gates and scores a batch,
+    without adding runs or model versions to your store; one process, so MLflow is
+    imported once.
+    """
+    with _throwaway_store() as store:
+        train(params_path, promote_after=True)
+        predict(source, store / "predictions.csv", params_path)
+
+
+@contextmanager
+def _throwaway_store() -> Iterator[Path]:
+    """Point MLflow at a new sqlite store in a temporary directory, then remove it.
+
+    registry.py anchors a sqlite store's artifacts next to its database, so nothing
+    of the run is left behind.
+    """
+    saved = {name: os.environ.get(name) for name in _STORE_SETTINGS}
+    with tempfile.TemporaryDirectory(prefix="smoke-") as scratch:
+        os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{Path(scratch) / 'mlflow.db'}"
+        os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+        try:
+            yield Path(scratch)
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+
+_STORE_SETTINGS = ("MLFLOW_TRACKING_URI", "MLFLOW_DISABLE_TELEMETRY")
 
 
 @app.command()
@@ -376,7 +435,7 @@ def explain(
     import json
 
     from .explain import explain_record, local_artifact_path
-    from .registry import check_contract, load, log_run_dict
+    from .local_registry import check_contract, load
     from .validate import validate_features
 
     params = load_params(params_path)
@@ -390,6 +449,8 @@ def explain(
         **explain_record(model.estimator, frame).to_dict(),
     }
     if log:
+        from .registry import log_run_dict
+
         path = local_artifact_path()
         log_run_dict(params.mlflow, model.run_id, explanation, path)
         explanation["artifact"] = f"runs:/{model.run_id}/{path}"

@@ -229,7 +229,7 @@ def load(config: MlflowConfig, alias: str | None = None, version: str | None = N
         name=config.model_name,
         version=str(model_version.version),
         run_id=model_version.run_id or "",
-        aliases=tuple(model_version.aliases),
+        aliases=tuple(sorted(model_version.aliases)),
         metrics=dict(run.data.metrics) if run else {},
     )
 
