@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NoReturn
 
 import typer
 from rich.console import Console
 
-from generator import __version__
+from generator import __version__, signals
 from generator.errors import EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED, ForgemlError
 
 app = typer.Typer(
@@ -45,6 +45,20 @@ def main(
     ] = False,
 ) -> None:
     """forgeml: ML project generator."""
+    # A cancelled CI job sends SIGTERM: clean up exactly as on Ctrl-C.
+    signals.install()
+
+
+TrustOption = Annotated[
+    bool,
+    typer.Option(
+        "--trust",
+        help=(
+            "Let the template run its code (copier _tasks, _migrations) although its source "
+            "is not on the trusted list (docs/cli.md#trust)."
+        ),
+    ),
+]
 
 
 @app.command()
@@ -71,21 +85,28 @@ def new(
     git: Annotated[
         bool, typer.Option("--git/--no-git", help="Initialise a git repository and commit.")
     ] = True,
+    trust: TrustOption = False,
 ) -> None:
     """Generate a new ML project in DEST."""
     from generator.answers import parse_data
     from generator.create import create_project
+    from generator.trust import load_trust
 
     try:
         answers = parse_data(data or [], data_file)
         project = create_project(
-            dest, data=answers, template=template, vcs_ref=vcs_ref, defaults=defaults, git=git
+            dest,
+            data=answers,
+            template=template,
+            vcs_ref=vcs_ref,
+            defaults=defaults,
+            git=git,
+            trust=load_trust(trust_all=trust),
         )
     except ForgemlError as error:
         _fail(error)
-    except KeyboardInterrupt:
-        err.print("forgeml: interrupted; nothing was written")
-        raise typer.Exit(130) from None
+    except KeyboardInterrupt as interrupt:
+        _interrupted(interrupt, "nothing was written")
 
     if project.template_dirty:
         err.print(
@@ -139,27 +160,36 @@ def update(
     output_format: Annotated[
         str, typer.Option("--format", metavar="text|json", help="Report format.")
     ] = "text",
+    trust: TrustOption = False,
 ) -> None:
     """Update a generated project to a newer template release, keeping local edits.
 
     Exit 0 when the update applied cleanly, 1 when conflicts remain to resolve,
-    2 when refused (dirty tree, not a git repository, not a generated project).
+    2 when refused (dirty tree, not a git repository, not a generated project, a
+    template with code from a source not trusted).
     """
     from generator.answers import parse_data
     from generator.report import update_json, update_text
+    from generator.trust import load_trust
     from generator.update import update_project
 
     try:
         _check_format(output_format)
         result = update_project(
-            path, to=to, dry_run=dry_run, conflict=conflict, data=parse_data(data or [])
+            path,
+            to=to,
+            dry_run=dry_run,
+            conflict=conflict,
+            data=parse_data(data or []),
+            trust=load_trust(trust_all=trust),
         )
     except ForgemlError as error:
         _fail(error)
-    except KeyboardInterrupt:
-        where = "nothing was changed" if dry_run else "see `git status` for a partial update"
-        err.print(f"forgeml: interrupted; {where}", markup=False, highlight=False)
-        raise typer.Exit(130) from None
+    except KeyboardInterrupt as interrupt:
+        _interrupted(
+            interrupt,
+            "nothing was changed" if dry_run else "see `git status` for a partial update",
+        )
     typer.echo(update_json(result) if output_format == "json" else update_text(result), nl=False)
     raise typer.Exit(result.exit_code)
 
@@ -179,6 +209,8 @@ def diff(
         result = find_drift(path)
     except ForgemlError as error:
         _fail(error)
+    except KeyboardInterrupt as interrupt:
+        _interrupted(interrupt, "nothing was changed")
     typer.echo(drift_text(result), nl=False)
     raise typer.Exit(EXIT_PROBLEMS if result.drifted else EXIT_OK)
 
@@ -202,6 +234,8 @@ def check_update(
         result = check(path)
     except ForgemlError as error:
         _fail(error)
+    except KeyboardInterrupt as interrupt:
+        _interrupted(interrupt, "nothing was changed")
     typer.echo(check_json(result) if output_format == "json" else check_text(result), nl=False)
     raise typer.Exit(result.exit_code)
 
@@ -237,6 +271,8 @@ def check(
         report = check_projects(list(paths or []), policy)
     except ForgemlError as error:
         _fail(error)
+    except KeyboardInterrupt as interrupt:
+        _interrupted(interrupt, "nothing was changed")
     if output_format == "text":
         out.print(text_report(report))
     else:
@@ -306,14 +342,26 @@ def fleet_update(
     roots: RootsArgument,
     jobs: JobsOption = None,
     output_format: FleetFormatOption = "text",
+    trust_source: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trust-source",
+            metavar="PREFIX",
+            help=(
+                "Also trust template sources under this URL or path prefix for this run "
+                "(repeatable; docs/cli.md#trust)."
+            ),
+        ),
+    ] = None,
 ) -> None:
     """Update every repository to the latest release, on a new branch each.
 
     The update is committed on `forgeml/update-<version>`; the checked-out branch is
-    never touched. Exit 0 when every update applied cleanly (or none was needed), 1 when
-    some have conflicts or failed.
+    never touched. A repository whose template runs code (tasks, migrations) from a
+    source not trusted is reported, not updated. Exit 0 when every update applied
+    cleanly (or none was needed), 1 when some have conflicts, failed or were refused.
     """
-    _fleet("update", roots, jobs, None, output_format)
+    _fleet("update", roots, jobs, None, output_format, trust_source or [])
 
 
 def _fleet(
@@ -322,15 +370,18 @@ def _fleet(
     jobs: int | None,
     policy: Path | None,
     output_format: str,
+    trust_sources: list[str] | None = None,
 ) -> None:
     from generator.fleet import default_jobs, discover, run_fleet
     from generator.fleet_report import fleet_json, fleet_text
     from generator.policy import load_policy
+    from generator.trust import load_trust
 
     try:
         _check_format(output_format)
         repositories = discover(roots)
         loaded = load_policy(policy) if policy is not None else None
+        trust = load_trust(extra=trust_sources or [], flag="--trust-source PREFIX")
         with _progress(len(repositories), f"fleet {operation}") as on_result:
             report = run_fleet(
                 operation,
@@ -338,12 +389,12 @@ def _fleet(
                 jobs=jobs if jobs is not None else default_jobs(),
                 policy=loaded,
                 on_result=on_result,
+                trust=trust,
             )
     except ForgemlError as error:
         _fail(error)
-    except KeyboardInterrupt:
-        err.print("forgeml: interrupted", markup=False, highlight=False)
-        raise typer.Exit(130) from None
+    except KeyboardInterrupt as interrupt:
+        _interrupted(interrupt, "unfinished updates were discarded (no branch, no worktree)")
     if output_format == "json":
         typer.echo(fleet_json(report), nl=False)
     else:
@@ -376,7 +427,13 @@ def _check_format(output_format: str, formats: tuple[str, ...] = OUTPUT_FORMATS)
         raise ForgemlError(f"--format must be one of {', '.join(formats)}")
 
 
-def _fail(error: ForgemlError) -> None:
+def _interrupted(interrupt: KeyboardInterrupt, outcome: str) -> NoReturn:
+    """Ctrl-C or SIGTERM: one line saying what was kept, exit 128 + the signal number."""
+    err.print(f"forgeml: interrupted; {outcome}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(signals.exit_code(interrupt)) from None
+
+
+def _fail(error: ForgemlError) -> NoReturn:
     err.print(f"forgeml: error: {error.message}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(error.exit_code)
 

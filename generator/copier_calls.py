@@ -1,11 +1,11 @@
 """The copier calls `update` and `diff` make, with copier's failures as one-line errors.
 
-Trust: both calls pass `unsafe=True`, so copier runs the template's `_migrations`
-without asking. forgeml only ever points copier at a source it already knows: the
-template bundled with forgeml, or the source the project itself records in
-`_src_path`, which the user names by asking forgeml to maintain that project. A
-template that cannot migrate its own projects could not be updated at all, and
-copier's alternative (a `--trust` prompt) does not work unattended on 200 repositories.
+Trust: a project's `_src_path` is written by whoever can commit to the project, so
+naming a project is no reason to run its template's code. Both calls pass
+`unsafe=True` only when the operator trusts the source (`trust.py`); otherwise copier
+checks the template (and, for an update, the project's old release) for `_tasks`,
+`_migrations` and `_jinja_extensions` before doing anything and refuses, which
+becomes forgeml's one-line refusal naming the source and the flag that trusts it.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from generator.answers import describe_copier_value_error
 from generator.errors import ForgemlError
 from generator.template_location import TemplateLocation, redirected
+from generator.trust import Trust, load_trust
 
 if TYPE_CHECKING:
     from copier._main import Worker
@@ -33,6 +34,7 @@ def update(
     vcs_ref: str,
     data: Mapping[str, Any],
     conflict: ConflictStyle,
+    trust: Trust,
 ) -> Worker:
     """copier's 3-way update of `project_dir` to `vcs_ref`, non-interactive.
 
@@ -41,7 +43,7 @@ def update(
     """
     from copier import run_update
 
-    with _translated_errors(location), redirected(location):
+    with _translated_errors(location, trust), redirected(location):
         return run_update(
             project_dir,
             dict(data),
@@ -49,7 +51,7 @@ def update(
             defaults=True,
             overwrite=True,
             quiet=True,
-            unsafe=True,
+            unsafe=trust.trusts(location.recorded),
             conflict=conflict,
         )
 
@@ -61,14 +63,18 @@ def render(
     vcs_ref: str,
     answers: Mapping[str, Any],
     exclude: Sequence[str] = (),
+    trust: Trust | None = None,
 ) -> Worker:
     """Render release `vcs_ref` with `answers` into `dest`, without running tasks.
 
     `exclude` adds copier exclusion patterns (.gitignore syntax) to the template's own.
+    Tasks are skipped; only `_jinja_extensions` would still run code, and only from a
+    trusted source (default: the bundled template and the configured allowlist).
     """
     from copier import run_copy
 
-    with _translated_errors(location), redirected(location):
+    trust = trust or load_trust()
+    with _translated_errors(location, trust), redirected(location):
         return run_copy(
             location.recorded,
             dest,
@@ -77,15 +83,15 @@ def render(
             defaults=True,
             overwrite=True,
             quiet=True,
-            unsafe=True,
+            unsafe=trust.trusts(location.recorded),
             skip_tasks=True,
             exclude=list(exclude),
         )
 
 
 @contextmanager
-def _translated_errors(location: TemplateLocation) -> Iterator[None]:
-    from copier.errors import CopierError, DirtyLocalWarning, TaskError
+def _translated_errors(location: TemplateLocation, trust: Trust) -> Iterator[None]:
+    from copier.errors import CopierError, DirtyLocalWarning, TaskError, UnsafeTemplateError
     from plumbum.commands.processes import ProcessExecutionError
 
     try:
@@ -95,6 +101,8 @@ def _translated_errors(location: TemplateLocation) -> Iterator[None]:
             yield
     except KeyboardInterrupt:
         raise
+    except UnsafeTemplateError as error:
+        raise trust.refusal(location.recorded, unsafe_features(error)) from error
     except TaskError as error:
         command = error.cmd if isinstance(error.cmd, str) else " ".join(map(str, error.cmd))
         raise ForgemlError(
@@ -110,6 +118,17 @@ def _translated_errors(location: TemplateLocation) -> Iterator[None]:
         argv = error.argv if isinstance(error.argv, list) else [str(error.argv)]
         subcommand = next((str(arg) for arg in argv[1:] if not str(arg).startswith("-")), "git")
         raise ForgemlError(location.explain(f"git {subcommand} failed: {reason}")) from error
+
+
+def unsafe_features(error: Exception) -> list[str]:
+    """The features copier's UnsafeTemplateError names (tasks, migrations, ...).
+
+    copier keeps them only in its message ("...unsafe features: migrations, tasks.").
+    """
+    first_line = str(error).splitlines()[0] if str(error) else ""
+    _, colon, listed = first_line.partition(": ")
+    features = [item.strip() for item in listed.rstrip(".").split(",") if item.strip()]
+    return features if colon and features else ["tasks, migrations or Jinja extensions"]
 
 
 def _one_line(text: str) -> str:

@@ -24,9 +24,11 @@ from generator.answers import (
     check_known_questions,
     describe_copier_value_error,
 )
+from generator.copier_calls import unsafe_features
 from generator.errors import ForgemlError
 from generator.gitops import commit_all, git_available, init_repository
 from generator.template_source import TemplateSource, check_local_template, resolve_template
+from generator.trust import Trust, load_trust
 
 ANSWERS_FILE = ".copier-answers.yml"
 
@@ -52,15 +54,17 @@ def create_project(
     vcs_ref: str | None = None,
     defaults: bool = False,
     git: bool = True,
+    trust: Trust | None = None,
 ) -> NewProject:
     dest = dest.expanduser().absolute()
+    trust = trust or load_trust()
     _check_destination(dest)
     check_given_answers(data)
     source = resolve_template(template, vcs_ref, __version__)
     check_local_template(source, dest)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.forgeml-", dir=_existing_ancestor(dest)))
     try:
-        answers, template_dirty = _render(source, staging, data, defaults)
+        answers, template_dirty = _render(source, staging, data, defaults, trust)
         committed = False
         if git and git_available():
             init_repository(staging)
@@ -108,11 +112,15 @@ def _existing_ancestor(path: Path) -> Path:
 
 
 def _render(
-    source: TemplateSource, staging: Path, data: Mapping[str, Any], defaults: bool
+    source: TemplateSource,
+    staging: Path,
+    data: Mapping[str, Any],
+    defaults: bool,
+    trust: Trust,
 ) -> tuple[dict[str, Any], bool]:
     # Imported here: copier is the slowest import and `--help`/`--version` do not need it.
     from copier import run_copy
-    from copier.errors import CopierError, DirtyLocalWarning
+    from copier.errors import CopierError, DirtyLocalWarning, UnsafeTemplateError
     from plumbum import ProcessExecutionError  # copier runs git through plumbum
 
     try:
@@ -127,9 +135,14 @@ def _render(
                 defaults=defaults,
                 quiet=True,
                 cleanup_on_error=False,
+                # copier refuses _tasks and _jinja_extensions of an untrusted source
+                # before running anything (trust.py).
+                unsafe=trust.trusts(source.src),
             )
     except KeyboardInterrupt:  # includes copier's CopierAnswersInterrupt at a prompt
         raise
+    except UnsafeTemplateError as error:
+        raise trust.refusal(source.src, unsafe_features(error)) from error
     except ValueError as error:
         raise ForgemlError(describe_copier_value_error(error)) from error
     except CopierError as error:

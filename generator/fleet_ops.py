@@ -18,6 +18,7 @@ from generator.checks.context import ReleaseIndex
 from generator.errors import EXIT_OK, EXIT_PROBLEMS, ForgemlError
 from generator.policy import Policy, find_policy
 from generator.releases import latest, newer_than
+from generator.trust import Trust
 
 Operation = Literal["status", "check", "update"]
 OPERATIONS: tuple[Operation, ...] = ("status", "check", "update")
@@ -72,7 +73,11 @@ def exit_code(result: RepoResult) -> int:
 
 
 def run_one(
-    operation: Operation, path: Path, policy: Policy | None, releases: ReleaseIndex
+    operation: Operation,
+    path: Path,
+    policy: Policy | None,
+    releases: ReleaseIndex,
+    trust: Trust | None = None,
 ) -> RepoResult:
     """One repository's result; every failure is caught and becomes part of it."""
     try:
@@ -80,7 +85,7 @@ def run_one(
             return repo_status(path, policy, releases)
         if operation == "check":
             return repo_check(path, policy, releases)
-        return RepoUpdate(path, result=update_on_branch(path, releases))
+        return RepoUpdate(path, result=update_on_branch(path, releases, trust))
     except ForgemlError as error:
         return failed(operation, path, error.message)
     except Exception as error:  # a bug must cost one repository, not the fleet run

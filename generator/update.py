@@ -30,6 +30,7 @@ from generator.project import RepositoryState, load_project, require_clean_repos
 from generator.releases import latest, parse_release
 from generator.scratch import scratch_clone
 from generator.template_location import TemplateLocation, locate_template, template_releases
+from generator.trust import Trust, load_trust
 
 if TYPE_CHECKING:
     from copier._main import Worker
@@ -65,8 +66,11 @@ def update_project(
     dry_run: bool = False,
     conflict: str = "inline",
     data: Mapping[str, Any] | None = None,
+    trust: Trust | None = None,
 ) -> UpdateResult:
+    """Update the project at `path`; template code runs only if `trust` trusts its source."""
     answers = dict(data or {})
+    trust = trust or load_trust()
     if conflict not in CONFLICT_STYLES:
         raise ForgemlError(f"--conflict must be one of {', '.join(CONFLICT_STYLES)}")
     project = load_project(path)
@@ -84,7 +88,7 @@ def update_project(
             changes=ChangeSet(),
             already_current=True,
         )
-    run = _Run(location, project.commit, target, answers, cast(ConflictStyle, conflict))
+    run = _Run(location, project.commit, target, answers, cast(ConflictStyle, conflict), trust)
     if dry_run or answers:
         with scratch_clone(repo.toplevel, repo.head) as clone:
             clone_repo = replace(repo, toplevel=clone)
@@ -128,6 +132,7 @@ class _Run:
     target: str
     answers: dict[str, Any]
     conflict: ConflictStyle
+    trust: Trust
 
     def rehearse(self, project_dir: Path, repo: RepositoryState, *, dry_run: bool) -> UpdateResult:
         """The update in a throwaway clone: checks `--data` answers, diffs for a dry run."""
@@ -161,6 +166,7 @@ class _Run:
             vcs_ref=self.target,
             data=self.answers,
             conflict=self.conflict,
+            trust=self.trust,
         )
         result = UpdateResult(
             path=project_dir,

@@ -20,6 +20,23 @@ def _isolated_cache(
     monkeypatch.setenv("FORGEML_CACHE_DIR", str(tmp_path_factory.mktemp("forgeml-cache")))
 
 
+@pytest.fixture(autouse=True)
+def _trusted_test_templates(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """The operator's configuration in tests: templates the tests build are trusted.
+
+    Fixture templates run `_migrations`; forgeml runs them only from trusted sources
+    (generator/trust.py). Tests of trust itself point FORGEML_CONFIG elsewhere.
+    """
+    base = tmp_path_factory.getbasetemp()
+    config = base / "forgeml-config.toml"
+    if not config.is_file():
+        config.write_text(f'[trust]\nsources = ["{base}"]\n', encoding="utf-8")
+    monkeypatch.setenv("FORGEML_CONFIG", str(config))
+    return config
+
+
 def generate(dest: Path, **answers: Any) -> NewProject:
     """Render the working tree of this repository (HEAD plus uncommitted edits)."""
     return create_project(
