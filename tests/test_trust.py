@@ -73,8 +73,16 @@ def project_at_1(tmp_path: Path, template: Path) -> Path:
     dest = tmp_path / "project"
     result = runner.invoke(
         app,
-        ["new", str(dest), "--template", str(template), "--vcs-ref", "1.0.0", "--defaults"]
-        + ["--trust"],
+        [
+            "new",
+            str(dest),
+            "--template",
+            str(template),
+            "--vcs-ref",
+            "1.0.0",
+            "--defaults",
+            "--trust",
+        ],
     )
     assert result.exit_code == 0, result.output
     for leftover in tmp_path.glob("ran-*"):
@@ -92,8 +100,11 @@ def test_new_refuses_an_untrusted_template_with_tasks_and_names_a_real_flag(
 
     assert result.exit_code == 2, result.output
     message = result.output.strip()
-    assert len(message.splitlines()) == 1 and "Traceback" not in message
-    assert str(template) in message and "--trust" in message and "tasks" in message
+    assert len(message.splitlines()) == 1
+    assert "Traceback" not in message
+    assert str(template) in message
+    assert "--trust" in message
+    assert "tasks" in message
     assert ran(marker) == []
     assert not dest.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
@@ -116,7 +127,8 @@ def test_update_refuses_untrusted_migrations_and_changes_nothing(
     result = runner.invoke(app, ["update", str(project), *(["--dry-run"] if dry_run else [])])
 
     assert result.exit_code == 2, result.output
-    assert "--trust" in result.output and "migrations" in result.output
+    assert "--trust" in result.output
+    assert "migrations" in result.output
     assert str(template) in result.output
     assert ran(marker) == []
     assert (git(project, "rev-parse", "HEAD"), git(project, "status", "--porcelain")) == before
@@ -150,14 +162,13 @@ def test_fleet_reports_untrusted_repositories_instead_of_running_their_code(
     origin = project_at_1(tmp_path, template)
     repos = tmp_path / "repos"
     for name in ("a", "b"):
-        subprocess.run(
-            ["git", "clone", "--quiet", str(origin), str(repos / name)], check=True
-        )
+        subprocess.run(["git", "clone", "--quiet", str(origin), str(repos / name)], check=True)
 
     result = runner.invoke(app, ["fleet", "update", str(repos), "--jobs", "2"])
 
     assert result.exit_code == 1, result.output
-    assert result.output.count("not trusted") == 2 and "--trust-source" in result.output
+    assert result.output.count("not trusted") == 2
+    assert "--trust-source" in result.output
     assert ran(marker) == []
     for name in ("a", "b"):
         assert git(repos / name, "branch", "--list", "forgeml/*") == ""
@@ -216,6 +227,7 @@ def test_an_invalid_configuration_is_one_line_exit_2(
     untrusting.write_text(config)
     result = runner.invoke(app, ["new", str(tmp_path / "p"), "--defaults"])
     assert result.exit_code == 2
-    assert named in result.output and str(untrusting) in result.output
+    assert named in result.output
+    assert str(untrusting) in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "p").exists()
