@@ -32,6 +32,9 @@ class Policy:
     allowed_answers: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     oldest_release: str | None = None
     max_releases_behind: int | None = None
+    # Whether a project generated from an unreleased template commit (a bare hash in
+    # `_commit`: a checkout without release tags) passes FML201.
+    allow_unreleased: bool = False
     required_files: tuple[str, ...] = ()
     protected_files: tuple[str, ...] = ()
     required_jobs: tuple[str, ...] = ()
@@ -175,6 +178,7 @@ _SCHEMA: dict[str, dict[str, tuple[str, Callable[[Any], Any]]]] = {
     "template": {
         "oldest_release": ("oldest_release", _release),
         "max_releases_behind": ("max_releases_behind", _count),
+        "allow_unreleased": ("allow_unreleased", _flag),
     },
     "files": {"required": ("required_files", _relative_paths)},
     "drift": {"protected": ("protected_files", _strings)},

@@ -5,8 +5,9 @@ update, and `_jinja_extensions` (Python imported while rendering). forgeml lets 
 run them only for a source the operator trusts:
 - the template bundled with forgeml (its checkout, its packaged copy, the local release
   cache of it, and the canonical URL that cache stands for): trusted by installing forgeml;
-- sources listed in the operator's configuration file, `[trust] sources`, matched as
-  prefixes on whole path segments of the normalised source;
+- sources listed in the operator's configuration file, `[trust] sources` (or, in CI,
+  the FORGEML_TRUSTED_SOURCES variable), matched as prefixes on whole path segments of
+  the normalised source;
 - a source trusted for one run on the command line (`--trust`, `--trust-source`).
 
 The list lives in the operator's own configuration, never in a repository: a project's
@@ -31,6 +32,9 @@ import platformdirs
 from generator.errors import ForgemlError
 
 CONFIG_ENV = "FORGEML_CONFIG"
+# Space-separated prefixes trusted in addition to the file: for CI, where the operator
+# is the organisation and its settings are variables (the template-update workflow).
+SOURCES_ENV = "FORGEML_TRUSTED_SOURCES"
 _ALIASES = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
 
 
@@ -131,7 +135,8 @@ def load_trust(
 
     `trust_all` (`--trust` on one command) trusts whatever source that command uses.
     """
-    prefixes = (*configured_sources(), *(normalise(src) for src in extra))
+    from_env = os.environ.get(SOURCES_ENV, "").split()
+    prefixes = (*configured_sources(), *(normalise(src) for src in (*from_env, *extra)))
     return Trust(bundled_sources(), prefixes, flag, everything=trust_all)
 
 
