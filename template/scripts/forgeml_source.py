@@ -93,16 +93,16 @@ def main(argv: list[str]) -> int:
             f"source recorded in {ANSWERS_FILE} is not a URL CI can reach"
         )
         if install:
-            print(f"::warning title=forgeml not installed::{reason}")
+            sys.stdout.write(f"::warning title=forgeml not installed::{reason}\n")
             step_output("installed", "false")
             return 0
-        print(f"forgeml_source: {reason}", file=sys.stderr)
+        sys.stderr.write(f"forgeml_source: {reason}\n")
         return UNKNOWN
     if not install:
-        print(found)
+        sys.stdout.write(found + "\n")
         return 0
     pip = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", found]
-    print("+ " + " ".join(pip), file=sys.stderr)
+    sys.stderr.write("+ " + " ".join(pip) + "\n")
     subprocess.run(pip, check=True)
     step_output("installed", "true")
     return 0
