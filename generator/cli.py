@@ -394,7 +394,12 @@ def _fleet(
     except ForgemlError as error:
         _fail(error)
     except KeyboardInterrupt as interrupt:
-        _interrupted(interrupt, "unfinished updates were discarded (no branch, no worktree)")
+        _interrupted(
+            interrupt,
+            "unfinished updates were discarded (no branch, no worktree)"
+            if operation == "update"
+            else "nothing was changed",
+        )
     if output_format == "json":
         typer.echo(fleet_json(report), nl=False)
     else:
