@@ -73,7 +73,8 @@ def render(
     """
     from copier import run_copy
 
-    trust = trust or load_trust()
+    # diff, check and fleet status have no --trust: only the configuration trusts here.
+    trust = trust or load_trust(flag=None)
     with _translated_errors(location, trust), redirected(location):
         return run_copy(
             location.recorded,

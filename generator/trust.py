@@ -104,8 +104,9 @@ class Trust:
     exact: tuple[str, ...] = ()
     # Matched as prefixes on whole path segments: the operator's allowlist.
     prefixes: tuple[str, ...] = ()
-    # How to trust a source for one run, for the refusal message.
-    flag: str = "--trust"
+    # How to trust a source for one run, for the refusal message (None: the command has
+    # no such flag, only the configuration file can).
+    flag: str | None = "--trust"
     # `--trust` on one command: whatever source that command uses.
     everything: bool = False
 
@@ -119,8 +120,9 @@ class Trust:
         listed = ", ".join(sorted(features)) or "code"
         return UntrustedTemplateError(
             f"the template {src} is not trusted and uses {listed}, which would run code on "
-            f"this machine; nothing ran. If you trust it, pass {self.flag} or add it to "
-            f"[trust] sources in {config_path()}"
+            f"this machine; nothing ran. If you trust it, "
+            f"{f'pass {self.flag} or ' if self.flag else ''}add it to [trust] sources in "
+            f"{config_path()}"
         )
 
 
@@ -129,7 +131,7 @@ class UntrustedTemplateError(ForgemlError):
 
 
 def load_trust(
-    *, extra: Iterable[str] = (), trust_all: bool = False, flag: str = "--trust"
+    *, extra: Iterable[str] = (), trust_all: bool = False, flag: str | None = "--trust"
 ) -> Trust:
     """The bundled template, the configured allowlist and `extra` prefixes.
 

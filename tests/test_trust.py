@@ -231,3 +231,36 @@ def test_an_invalid_configuration_is_one_line_exit_2(
     assert str(untrusting) in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "p").exists()
+
+
+def test_diff_of_an_untrusted_template_with_extensions_names_only_the_configuration(
+    tmp_path: Path, untrusting: Path, marker: Path
+) -> None:
+    """`diff` renders without tasks, but Jinja extensions are Python the template
+    imports; `diff` has no --trust, so the refusal names the configuration only."""
+    template = hostile_template(tmp_path / "hostile", marker)
+    copier_yml = template / "copier.yml"
+    copier_yml.write_text(copier_yml.read_text() + "_jinja_extensions:\n  - jinja2.ext.do\n")
+    git(template, "commit", "--quiet", "-am", "extensions")
+    project = tmp_path / "project"
+    made = runner.invoke(
+        app,
+        [
+            "new",
+            str(project),
+            "--template",
+            str(template),
+            "--vcs-ref",
+            "HEAD",
+            "--defaults",
+            "--trust",
+        ],
+    )
+    assert made.exit_code == 0, made.output
+
+    result = runner.invoke(app, ["diff", str(project)])
+
+    assert result.exit_code == 2, result.output
+    assert "jinja_extensions" in result.output
+    assert "--trust" not in result.output
+    assert str(untrusting) in result.output
