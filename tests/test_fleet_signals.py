@@ -250,3 +250,19 @@ def test_a_repository_reached_twice_is_processed_once(tmp_path: Path) -> None:
     listing.write_text(f"{repo}\n{tmp_path / 'repos' / 'a-link'}\n")
 
     assert discover([tmp_path / "repos", listing, repo]) == [repo]
+
+
+def test_an_empty_update_branch_left_by_a_killed_run_is_redone_not_reported_done(
+    world: dict[str, Path],
+) -> None:
+    """Older forgeml created the branch before updating; a kill left it at HEAD."""
+    (repo,) = make_repos(world, ["a"])
+    git(repo, "branch", "forgeml/update-2.0.0")
+    fleet = start_fleet(world, sleep=0, jobs=1)
+    stdout, stderr = fleet.communicate(timeout=300)
+
+    assert fleet.returncode == 0, stdout + stderr
+    assert "updated" in stdout
+    tip = git(repo, "rev-parse", "forgeml/update-2.0.0").strip()
+    assert tip != git(repo, "rev-parse", "HEAD").strip()
+    assert "Release 2." in git(repo, "show", f"{tip}:README.md")
