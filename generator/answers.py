@@ -138,6 +138,11 @@ def with_derived_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
 def check_given_answers(answers: Mapping[str, Any]) -> None:
     """Fail fast, before any rendering, on the answers forgeml can judge alone."""
     for field, value in answers.items():
+        if value is None or isinstance(value, (list, dict, set, tuple)):
+            kind = "empty (null)" if value is None else f"a {type(value).__name__}"
+            raise InvalidAnswerError(
+                field, f"must be one value (text, a number or true/false), not {kind}"
+            )
         if isinstance(value, str):
             check_text(field, value)
     package_name = answers.get("package_name")

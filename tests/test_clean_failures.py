@@ -356,3 +356,20 @@ def test_sigterm_during_update_leaves_no_temporary_directory(tmp_path: Path, dry
     assert git(project, "rev-parse", "HEAD") == head
     if dry_run:
         assert git(project, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize(
+    ("content", "field"),
+    [
+        ("project_name: [a, b]\n", "project_name"),
+        ("license:\n", "license"),
+        ("ml_task: {a: b}\n", "ml_task"),
+    ],
+)
+def test_an_answer_that_is_not_one_value_names_its_question(
+    tmp_path: Path, content: str, field: str
+) -> None:
+    data = tmp_path / "answers.yml"
+    data.write_text(content)
+    assert_refused(*new(tmp_path / "p", "--data-file", str(data)), f"invalid answer for {field}")
+    assert not (tmp_path / "p").exists()
