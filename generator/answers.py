@@ -61,7 +61,7 @@ def _read_data_file(path: Path) -> dict[str, Any]:
     except OSError as error:
         raise ForgemlError(f"--data-file {path}: cannot read ({error.strerror})") from error
     try:
-        _refuse_aliases(text, path)
+        refuse_yaml_aliases(text, f"--data-file {path}")
         loaded = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise ForgemlError(f"--data-file {path}: not valid YAML ({_first_line(error)})") from error
@@ -72,14 +72,14 @@ def _read_data_file(path: Path) -> dict[str, Any]:
     return loaded
 
 
-def _refuse_aliases(text: str, path: Path) -> None:
+def refuse_yaml_aliases(text: str, where: str) -> None:
     """Answers never need YAML aliases, and nested aliases expand exponentially
     (a "billion laughs" file of 400 bytes holds 10^9 strings once rendered)."""
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         if isinstance(event, yaml.AliasEvent):
             line = event.start_mark.line + 1 if event.start_mark else "?"
             raise ForgemlError(
-                f"--data-file {path}, line {line}: YAML aliases (*{event.anchor}) are not "
+                f"{where}, line {line}: YAML aliases (*{event.anchor}) are not "
                 "allowed in answers; write each value out"
             )
 

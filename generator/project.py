@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from generator.answers import refuse_yaml_aliases
 from generator.create import ANSWERS_FILE
 from generator.errors import ForgemlError
 from generator.gitops import git_available, status, work_tree
@@ -56,7 +57,9 @@ def load_project(path: Path) -> GeneratedProject:
             "(run forgeml new, or adopt the template with copier)"
         )
     try:
-        recorded = yaml.safe_load(answers_path.read_text(encoding="utf-8"))
+        text = answers_path.read_text(encoding="utf-8")
+        refuse_yaml_aliases(text, str(answers_path))
+        recorded = yaml.safe_load(text)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         reason = " ".join(str(error).split())
         raise ForgemlError(f"{answers_path} cannot be read: {reason}") from error

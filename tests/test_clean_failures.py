@@ -373,3 +373,22 @@ def test_an_answer_that_is_not_one_value_names_its_question(
     data.write_text(content)
     assert_refused(*new(tmp_path / "p", "--data-file", str(data)), f"invalid answer for {field}")
     assert not (tmp_path / "p").exists()
+
+
+@pytest.mark.parametrize("command", [["diff"], ["update", "--dry-run"], ["check-update"]])
+def test_an_alias_bomb_in_the_answers_file_is_refused_in_one_line(
+    tmp_path: Path, command: list[str]
+) -> None:
+    project = tmp_path / "p"
+    assert new(project, "--no-git")[0] == 0
+    bomb = ['x_a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    bomb += [
+        f"x_{chr(97 + n)}: &{chr(97 + n)} [{','.join([f'*{chr(96 + n)}'] * 9)}]"
+        for n in range(1, 9)
+    ]
+    answers = project / ".copier-answers.yml"
+    answers.write_text(answers.read_text() + "\n".join(bomb) + "\n")
+
+    result = runner.invoke(app, [*command, str(project)])
+
+    assert_refused(result.exit_code, result.output, ".copier-answers.yml, line", "alias")
