@@ -127,6 +127,13 @@ def _untagged_means_head(source: TemplateSource) -> TemplateSource:
 
 def _check_destination(dest: Path) -> None:
     """Refuse, before any work, a DEST forgeml could not create or must not replace."""
+    try:
+        _check_destination_path(dest)
+    except OSError as error:  # a name too long, a loop of symbolic links, no permission
+        raise ForgemlError(f"DEST {dest} cannot be used: {error.strerror}") from error
+
+
+def _check_destination_path(dest: Path) -> None:
     if dest.is_symlink():
         raise ForgemlError(
             f"DEST {dest} is a symbolic link (to {dest.readlink()}); give a real directory"

@@ -67,6 +67,11 @@ def test_a_symlinked_destination_is_refused(tmp_path: Path, kind: str) -> None:
     assert listing(tmp_path) == before
 
 
+def test_a_destination_name_too_long_is_refused(tmp_path: Path) -> None:
+    assert_refused(*new(tmp_path / ("a" * 300)), "DEST", "File name too long")
+    assert listing(tmp_path) == []
+
+
 def test_a_parent_that_is_a_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("x")
     assert_refused(*new(tmp_path / "afile" / "sub" / "p"), "DEST", "afile is not a directory")
