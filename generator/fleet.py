@@ -71,12 +71,20 @@ def discover(roots: Sequence[Path]) -> list[Path]:
     # (two workers in one repository would race for the same branch).
     unique: dict[Path, Path] = {}
     for path in found:
-        unique.setdefault(path.resolve(), path)
+        unique.setdefault(_real(path), path)
     repositories = list(unique.values())
     if not repositories:
         shown = ", ".join(str(root) for root in roots)
         raise ForgemlError(f"no repositories found in {shown}")
     return repositories
+
+
+def _real(path: Path) -> Path:
+    """The path with symbolic links resolved; as given when they loop (reported later)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path
 
 
 def _is_repository(directory: Path) -> bool:
