@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import zipfile
@@ -106,6 +107,8 @@ def test_wheel_ships_the_template_and_generates_without_the_repository(tmp_path:
         check=True,
         cwd=tmp_path,
         capture_output=True,
+        # The installed wheel, not a checkout a PYTHONPATH may point at.
+        env={key: value for key, value in os.environ.items() if key != "PYTHONPATH"},
     )
     answers = yaml.safe_load((dest / ".copier-answers.yml").read_text())
     assert answers["_src_path"] == CANONICAL_TEMPLATE_URL
