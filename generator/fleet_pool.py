@@ -26,6 +26,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -165,6 +166,9 @@ def _death(exitcode: int | None) -> str:
 
 @contextmanager
 def _sigint_ignored() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers; the worker ignores SIGINT itself
+        return
     saved = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         yield

@@ -30,6 +30,8 @@ def _raise_terminated(signum: int, _frame: FrameType | None) -> None:
 
 def install() -> None:
     """Make SIGTERM (and SIGHUP, a closed terminal) unwind the process like Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # only the main thread may set handlers (forgeml called from a thread)
     for signum in (signal.SIGTERM, signal.SIGHUP):
         if signal.getsignal(signum) is not signal.SIG_IGN:  # `nohup` asked to ignore it
             signal.signal(signum, _raise_terminated)
