@@ -97,13 +97,18 @@ def test_a_data_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "p").exists()
 
 
-def test_a_yaml_alias_bomb_is_refused_in_one_line(tmp_path: Path) -> None:
-    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+def alias_bomb(prefix: str = "") -> list[str]:
+    """A "billion laughs": nine levels of nine aliases each, 9^9 strings once expanded."""
+    lines = [f'{prefix}a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for n in range(1, 9):
-        lines.append(f"{chr(97 + n)}: &{chr(97 + n)} [" + ",".join([f"*{chr(96 + n)}"] * 9) + "]")
-    lines.append("description: *i")
+        aliases = ",".join([f"*{chr(96 + n)}"] * 9)
+        lines.append(f"{prefix}{chr(97 + n)}: &{chr(97 + n)} [{aliases}]")
+    return lines
+
+
+def test_a_yaml_alias_bomb_is_refused_in_one_line(tmp_path: Path) -> None:
     data = tmp_path / "bomb.yml"
-    data.write_text("\n".join(lines) + "\n")
+    data.write_text("\n".join([*alias_bomb(), "description: *i"]) + "\n")
 
     assert_refused(*new(tmp_path / "p", "--data-file", str(data)), "--data-file", "alias")
     assert not (tmp_path / "p").exists()
@@ -386,11 +391,7 @@ def test_an_alias_bomb_in_the_answers_file_is_refused_in_one_line(
 ) -> None:
     project = tmp_path / "p"
     assert new(project, "--no-git")[0] == 0
-    bomb = ['x_a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    bomb += [
-        f"x_{chr(97 + n)}: &{chr(97 + n)} [{','.join([f'*{chr(96 + n)}'] * 9)}]"
-        for n in range(1, 9)
-    ]
+    bomb = alias_bomb(prefix="x_")
     answers = project / ".copier-answers.yml"
     answers.write_text(answers.read_text() + "\n".join(bomb) + "\n")
 
