@@ -23,7 +23,7 @@ from generator.cli import app
 from generator.errors import InvalidAnswerError
 from generator.reserved_names import DEPENDENCY_IMPORT_NAMES
 from tests.conftest import REPO_ROOT
-from tests.template_factory import IDENTITY, git
+from tests.template_factory import git, tagged_template
 
 runner = CliRunner()
 
@@ -278,18 +278,11 @@ SLOW = (
 
 
 def slow_template(root: Path) -> Path:
-    (root / "template").mkdir(parents=True)
-    (root / "copier.yml").write_text(SLOW_COPIER_YML.format(python=sys.executable, slow=SLOW))
-    (root / "template" / "{{_copier_conf.answers_file}}.jinja").write_text(
-        "{{ _copier_answers|to_nice_yaml }}"
+    return tagged_template(
+        root,
+        SLOW_COPIER_YML.format(python=sys.executable, slow=SLOW),
+        {version: {"VERSION": version} for version in ("1.0.0", "2.0.0")},
     )
-    git(root, "init", "--quiet")
-    for version in ("1.0.0", "2.0.0"):
-        (root / "template" / "VERSION").write_text(version)
-        git(root, "add", "--all")
-        git(root, *IDENTITY, "commit", "--quiet", "-m", version)
-        git(root, *IDENTITY, "tag", version)
-    return root
 
 
 def interrupted(args: list[str], cwd: Path, tmp: Path, signum: int) -> tuple[int, str]:

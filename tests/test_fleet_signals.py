@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from generator.fleet import discover
-from tests.template_factory import IDENTITY, git
+from tests.template_factory import git, tagged_template
 
 COPIER_YML = """\
 _subdirectory: template
@@ -65,22 +65,14 @@ class Crashing(Extension):
 
 
 def build_template(root: Path) -> Path:
-    (root / "template").mkdir(parents=True)
-    (root / "copier.yml").write_text(COPIER_YML.format(python=sys.executable, slow=SLOW))
-    (root / "template" / "{{_copier_conf.answers_file}}.jinja").write_text(
-        "{{ _copier_answers|to_nice_yaml }}"
+    return tagged_template(
+        root,
+        COPIER_YML.format(python=sys.executable, slow=SLOW),
+        {
+            "1.0.0": {"README.md.jinja": "# {{ project_name }}\n"},
+            "2.0.0": {"README.md.jinja": "# {{ project_name | maybe_crash }}\n\nRelease 2.\n"},
+        },
     )
-    readme = root / "template" / "README.md.jinja"
-    readme.write_text("# {{ project_name }}\n")
-    git(root, "init", "--quiet")
-    git(root, "add", "--all")
-    git(root, *IDENTITY, "commit", "--quiet", "-m", "1.0.0")
-    git(root, *IDENTITY, "tag", "1.0.0")
-    readme.write_text("# {{ project_name | maybe_crash }}\n\nRelease 2.\n")
-    git(root, "add", "--all")
-    git(root, *IDENTITY, "commit", "--quiet", "-m", "2.0.0")
-    git(root, *IDENTITY, "tag", "2.0.0")
-    return root
 
 
 @pytest.fixture

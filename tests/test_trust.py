@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from generator.cli import app
 from generator.trust import Trust, load_trust, normalise
-from tests.template_factory import IDENTITY, git
+from tests.template_factory import git, tagged_template
 
 runner = CliRunner()
 
@@ -32,22 +32,16 @@ project_name:
   type: str
   default: Hostile
 """
-ANSWERS_JINJA = "{{ _copier_answers|to_nice_yaml }}"
 
 
 def hostile_template(root: Path, marker: Path) -> Path:
     """A template with a task and a 2.0.0 migration, releases 1.0.0 and 2.0.0."""
-    (root / "template").mkdir(parents=True)
-    (root / "copier.yml").write_text(COPIER_YML.format(marker=marker))
-    (root / "template" / "{{_copier_conf.answers_file}}.jinja").write_text(ANSWERS_JINJA)
-    (root / "template" / "README.md.jinja").write_text("# {{ project_name }}\n")
-    git(root, "init", "--quiet")
-    for version in ("1.0.0", "2.0.0"):
-        (root / "template" / "VERSION").write_text(version + "\n")
-        git(root, "add", "--all")
-        git(root, *IDENTITY, "commit", "--quiet", "-m", version)
-        git(root, *IDENTITY, "tag", version)
-    return root
+    readme = {"README.md.jinja": "# {{ project_name }}\n"}
+    return tagged_template(
+        root,
+        COPIER_YML.format(marker=marker),
+        {"1.0.0": {**readme, "VERSION": "1.0.0\n"}, "2.0.0": {"VERSION": "2.0.0\n"}},
+    )
 
 
 @pytest.fixture
