@@ -25,6 +25,7 @@ from generator.project.generated import load_project
 from generator.project.ownership import ownership
 from generator.project.patterns import copier_exclusions, matches
 from generator.templates.location import locate_template
+from generator.templates.trust import load_trust
 
 DriftKind = Literal["modified", "deleted", "mode"]
 
@@ -63,6 +64,8 @@ def find_drift(path: Path, only: tuple[str, ...] | None = None) -> DriftResult:
             rendered,
             vcs_ref=project.commit,
             answers=project.answers,
+            # diff, check and fleet status have no --trust: only the configuration trusts.
+            trust=load_trust(flag=None),
             exclude=exclude or (),
         )
         managed = sorted(
