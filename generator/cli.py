@@ -9,20 +9,24 @@ error; the modules behind a command are imported inside it so `--help` stays fas
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 
-from generator import __version__
+from generator import __version__, signals
 from generator.backend.copier import ConflictStyle
 from generator.errors import EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED, ForgemlError, parse_choice
 from generator.reports import CheckFormat, ReportFormat
+
+if TYPE_CHECKING:
+    from generator.templates.trust import Trust
 
 app = typer.Typer(
     name="forgeml",
@@ -40,20 +44,24 @@ err = Console(stderr=True)
 
 Params = ParamSpec("Params")
 Result = TypeVar("Result")
-# What to print on Ctrl-C, given the command's arguments; None lets click say "Aborted!".
-Interrupted = Callable[[dict[str, Any]], str] | None
+# What an interrupted command left behind, given its arguments by name.
+Interrupted = Callable[[dict[str, Any]], str]
+NOTHING_CHANGED = "nothing was changed"
 
 
 def reported(
-    interrupted: Interrupted = None,
+    interrupted: Interrupted = lambda _: NOTHING_CHANGED,
 ) -> Callable[[Callable[Params, Result]], Callable[Params, Result]]:
     """Run a command, turning ForgemlError into `forgeml: error: <message>` and its exit code.
 
-    `interrupted` names what Ctrl-C left behind, for commands that write; the exit code
-    is then 130, as for any program a SIGINT stopped.
+    Ctrl-C and SIGTERM (`signals`) become `forgeml: interrupted; <what was left>`, where
+    `interrupted` says what, and the exit code 128 + the signal number (130, 143), as
+    for any program a signal stopped.
     """
 
     def decorate(command: Callable[Params, Result]) -> Callable[Params, Result]:
+        signature = inspect.signature(command)
+
         @functools.wraps(command)
         def run(*args: Params.args, **kwargs: Params.kwargs) -> Result:
             try:
@@ -61,11 +69,10 @@ def reported(
             except ForgemlError as error:
                 _print_error(f"forgeml: error: {error.message}")
                 raise typer.Exit(error.exit_code) from None
-            except KeyboardInterrupt:
-                if interrupted is None:
-                    raise
-                _print_error(f"forgeml: {interrupted(kwargs)}")
-                raise typer.Exit(130) from None
+            except KeyboardInterrupt as interrupt:
+                arguments = signature.bind_partial(*args, **kwargs).arguments
+                _print_error(f"forgeml: interrupted; {interrupted(arguments)}")
+                raise typer.Exit(signals.exit_code(interrupt)) from None
 
         return run
 
@@ -90,10 +97,24 @@ def main(
     ] = False,
 ) -> None:
     """forgeml: ML project generator."""
+    # A cancelled CI job sends SIGTERM: clean up exactly as on Ctrl-C.
+    signals.install()
+
+
+TrustOption = Annotated[
+    bool,
+    typer.Option(
+        "--trust",
+        help=(
+            "Let the template run its code (copier _tasks, _migrations) although its source "
+            "is not on the trusted list (docs/cli.md#trust)."
+        ),
+    ),
+]
 
 
 @app.command()
-@reported(lambda _: "interrupted; nothing was written")
+@reported(lambda _: "nothing was written")
 def new(
     dest: Annotated[Path, typer.Argument(help="Directory to create (must be new or empty).")],
     template: Annotated[
@@ -117,14 +138,22 @@ def new(
     git: Annotated[
         bool, typer.Option("--git/--no-git", help="Initialise a git repository and commit.")
     ] = True,
+    trust: TrustOption = False,
 ) -> None:
     """Generate a new ML project in DEST."""
     from generator.commands.new import create_project
     from generator.project.answers import parse_data
+    from generator.templates.trust import load_trust
 
     answers = parse_data(data or [], data_file)
     project = create_project(
-        dest, data=answers, template=template, vcs_ref=vcs_ref, defaults=defaults, git=git
+        dest,
+        data=answers,
+        template=template,
+        vcs_ref=vcs_ref,
+        defaults=defaults,
+        git=git,
+        trust=load_trust(trust_all=trust),
     )
 
     if project.template_dirty:
@@ -155,7 +184,7 @@ def _choices(choices: type[StrEnum]) -> str:
 
 
 @app.command()
-@reported(lambda _: "interrupted; nothing was changed")
+@reported()
 def adopt(
     path: Annotated[
         Path, typer.Argument(help="The git repository to adopt (default: here).")
@@ -213,14 +242,7 @@ def adopt(
 
 @app.command()
 @reported(
-    lambda args: (
-        "interrupted; "
-        + (
-            "nothing was changed"
-            if args.get("dry_run")
-            else "see `git status` for a partial update"
-        )
-    )
+    lambda args: NOTHING_CHANGED if args.get("dry_run") else "see `git status` for a partial update"
 )
 def update(
     path: Annotated[Path, typer.Argument(help="The generated project (default: here).")] = Path(),
@@ -247,19 +269,27 @@ def update(
     output_format: Annotated[
         str, typer.Option("--format", metavar=_choices(ReportFormat), help="Report format.")
     ] = "text",
+    trust: TrustOption = False,
 ) -> None:
     """Update a generated project to a newer template release, keeping local edits.
 
     Exit 0 when the update applied cleanly, 1 when conflicts remain to resolve,
-    2 when refused (dirty tree, not a git repository, not a generated project).
+    2 when refused (dirty tree, not a git repository, not a generated project, a
+    template with code from a source not trusted).
     """
     from generator.commands.update import update_project
     from generator.project.answers import parse_data
     from generator.reports.maintenance import update_json, update_text
+    from generator.templates.trust import load_trust
 
     report_format = parse_choice(ReportFormat, output_format, "--format")
     result = update_project(
-        path, to=to, dry_run=dry_run, conflict=conflict, data=parse_data(data or [])
+        path,
+        to=to,
+        dry_run=dry_run,
+        conflict=conflict,
+        data=parse_data(data or []),
+        trust=load_trust(trust_all=trust),
     )
     rendered = update_json(result) if report_format is ReportFormat.JSON else update_text(result)
     typer.echo(rendered, nl=False)
@@ -434,15 +464,27 @@ def fleet_update(
     label: Annotated[
         str, typer.Option("--label", metavar="NAME", help="Label of the pull requests.")
     ] = "forgeml",
+    trust_source: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trust-source",
+            metavar="PREFIX",
+            help=(
+                "Also trust template sources under this URL or path prefix for this run "
+                "(repeatable; docs/cli.md#trust)."
+            ),
+        ),
+    ] = None,
 ) -> None:
     """Update every repository to the latest release, on a new branch each.
 
     The update is committed on `forgeml/update-<version>`; the checked-out branch is
-    never touched. Exit 0 when every update applied cleanly (or none was needed), 1 when
-    some have conflicts or failed.
+    never touched. A repository whose template runs code (tasks, migrations) from a
+    source not trusted is reported, not updated. Exit 0 when every update applied
+    cleanly (or none was needed), 1 when some have conflicts, failed or were refused.
     """
     remote = _Remote(workspace, push or pull_requests, pull_requests, label)
-    _fleet("update", roots, jobs, None, output_format, remote)
+    _fleet("update", roots, jobs, None, output_format, remote, trust_source or [])
 
 
 @fleet_app.command("discover")
@@ -479,7 +521,13 @@ class _Remote:
     label: str = "forgeml"
 
 
-@reported(lambda _: "interrupted")
+@reported(
+    lambda args: (
+        "unfinished updates were discarded (no branch, no worktree)"
+        if args.get("operation") == "update"
+        else NOTHING_CHANGED
+    )
+)
 def _fleet(
     operation: Literal["status", "check", "update"],
     roots: list[Path],
@@ -487,16 +535,19 @@ def _fleet(
     policy: Path | None,
     output_format: str,
     remote: _Remote,
+    trust_sources: list[str] | None = None,
 ) -> None:
     from generator.checks import SELECTORS
     from generator.commands.fleet import default_jobs, discover, run_fleet
     from generator.commands.fleet.fleetfile import is_fleet_file
     from generator.policy.file import load_policy
     from generator.reports.fleet import fleet_json, fleet_text
+    from generator.templates.trust import load_trust
 
     report_format = parse_choice(ReportFormat, output_format, "--format")
+    trust = load_trust(extra=trust_sources or [], flag="--trust-source PREFIX")
     if any(is_fleet_file(root) for root in roots):
-        _fleet_file(operation, roots, jobs, policy, report_format, remote)
+        _fleet_file(operation, roots, jobs, policy, report_format, remote, trust)
     if remote.push:
         raise ForgemlError("--push and --pull-requests need a fleet file (*.toml) as ROOT")
     repositories = discover(roots)
@@ -508,6 +559,7 @@ def _fleet(
             jobs=jobs if jobs is not None else default_jobs(),
             policy=loaded,
             on_result=on_result,
+            trust=trust,
         )
     if report_format is ReportFormat.JSON:
         typer.echo(fleet_json(report), nl=False)
@@ -523,6 +575,7 @@ def _fleet_file(
     policy: Path | None,
     report_format: ReportFormat,
     remote: _Remote,
+    trust: Trust,
 ) -> None:
     from generator.backend.github import (
         GitHubClient,
@@ -555,6 +608,7 @@ def _fleet_file(
             github=github,
             label=remote.label or None,
             on_result=on_result,
+            trust=trust,
         )
     if report_format is ReportFormat.JSON:
         typer.echo(rollout_json(rollout), nl=False)

@@ -31,6 +31,23 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_template(tmp_path_factory.mktemp("fixture-template") / "tpl")
 
 
+@pytest.fixture(autouse=True)
+def _trusted_test_templates(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """The operator's configuration in tests: templates the tests build are trusted.
+
+    Fixture templates run `_migrations`; forgeml runs them only from trusted sources
+    (generator/templates/trust.py). Tests of trust itself point FORGEML_CONFIG elsewhere.
+    """
+    base = tmp_path_factory.getbasetemp()
+    config = base / "forgeml-config.toml"
+    if not config.is_file():
+        config.write_text(f'[trust]\nsources = ["{base}"]\n', encoding="utf-8")
+    monkeypatch.setenv("FORGEML_CONFIG", str(config))
+    return config
+
+
 @pytest.fixture
 def default_project(tmp_path: Path) -> NewProject:
     return generate(tmp_path / "project")

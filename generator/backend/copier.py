@@ -6,14 +6,13 @@ copier's API returns its `Worker`, whose attributes (`template.questions_data`,
 forgeml needs from it into `Rendered`, so a copier release that moves them breaks one
 module. copier runs git through plumbum, whose failures are translated here as well.
 
-Trust: `update` and `render` pass `unsafe=True`, so copier runs the template's
-`_migrations` without asking. forgeml only ever points copier at a source it already
-knows: the template bundled with forgeml, or the source the project itself records in
-`_src_path`, which the user names by asking forgeml to maintain that project. A
-template that cannot migrate its own projects could not be updated at all, and
-copier's alternative (a `--trust` prompt) does not work unattended on 200 repositories.
-`copy` (for `forgeml new`) never passes `unsafe`: copier itself refuses a template's
-tasks unless the user trusts it.
+Trust: a project's `_src_path` is written by whoever can commit to the project, so
+naming a project is no reason to run its template's code. `copy`, `update` and `render`
+pass `unsafe=True` only when the caller's `TrustPolicy` trusts the source
+(`templates.trust`); otherwise copier checks the template (and, for an update, the
+project's old release) for `_tasks`, `_migrations` and `_jinja_extensions` before doing
+anything and refuses, which becomes the policy's one-line refusal naming the source and
+the way to trust it. `render_untrusted` (for `forgeml adopt`) never passes `unsafe`.
 """
 
 from __future__ import annotations
@@ -59,6 +58,16 @@ class TemplateSource(Protocol):
         """`message` with the reason the template had to be reached where it was."""
 
 
+class TrustPolicy(Protocol):
+    """Which template sources may run code (`templates.trust.Trust`)."""
+
+    def trusts(self, src: str) -> bool:
+        """Whether copier may run `src`'s tasks, migrations and Jinja extensions."""
+
+    def refusal(self, src: str, features: Sequence[str]) -> ForgemlError:
+        """The one-line error for an untrusted `src` that needs `features` to render."""
+
+
 class JinjaEnvironment(Protocol):
     """The part of a Jinja environment needed to evaluate copier validators."""
 
@@ -88,11 +97,12 @@ def copy(
     data: Mapping[str, Any],
     vcs_ref: str | None,
     defaults: bool,
+    trust: TrustPolicy,
 ) -> Rendered:
     """`forgeml new`'s render of `src` into `dest`, which the caller then checks."""
     # Imported here: copier is the slowest import and `--help`/`--version` do not need it.
     from copier import run_copy
-    from copier.errors import CopierError, DirtyLocalWarning
+    from copier.errors import CopierError, DirtyLocalWarning, UnsafeTemplateError
     from plumbum import ProcessExecutionError  # copier runs git through plumbum
 
     try:
@@ -107,9 +117,14 @@ def copy(
                 defaults=defaults,
                 quiet=True,
                 cleanup_on_error=False,
+                # copier refuses _tasks and _jinja_extensions of an untrusted source
+                # before running anything.
+                unsafe=trust.trusts(src),
             )
     except KeyboardInterrupt:  # includes copier's CopierAnswersInterrupt at a prompt
         raise
+    except UnsafeTemplateError as error:
+        raise trust.refusal(src, _unsafe_features(error)) from error
     except ValueError as error:
         raise ForgemlError(describe_copier_value_error(error)) from error
     except CopierError as error:
@@ -137,6 +152,7 @@ def update(
     vcs_ref: str,
     data: Mapping[str, Any],
     conflict: ConflictStyle,
+    trust: TrustPolicy,
 ) -> Rendered:
     """copier's 3-way update of `project_dir` to `vcs_ref`, non-interactive.
 
@@ -145,7 +161,7 @@ def update(
     """
     from copier import run_update
 
-    with _translated_errors(location), redirected(location):
+    with _translated_errors(location, trust), redirected(location):
         worker = run_update(
             project_dir,
             dict(data),
@@ -153,7 +169,7 @@ def update(
             defaults=True,
             overwrite=True,
             quiet=True,
-            unsafe=True,
+            unsafe=trust.trusts(location.recorded),
             conflict=conflict.value,
         )
     return _rendered(worker, migrations=_migrations(worker))
@@ -165,15 +181,18 @@ def render(
     *,
     vcs_ref: str,
     answers: Mapping[str, Any],
+    trust: TrustPolicy,
     exclude: Sequence[str] = (),
 ) -> Rendered:
     """Render release `vcs_ref` with `answers` into `dest`, without running tasks.
 
     `exclude` adds copier exclusion patterns (.gitignore syntax) to the template's own.
+    Tasks are skipped; only `_jinja_extensions` would still run code, and only from a
+    source `trust` trusts.
     """
     from copier import run_copy
 
-    with _translated_errors(location), redirected(location):
+    with _translated_errors(location, trust), redirected(location):
         worker = run_copy(
             location.recorded,
             dest,
@@ -182,7 +201,7 @@ def render(
             defaults=True,
             overwrite=True,
             quiet=True,
-            unsafe=True,
+            unsafe=trust.trusts(location.recorded),
             skip_tasks=True,
             exclude=list(exclude),
         )
@@ -290,7 +309,14 @@ def render_untrusted(
 
 
 @contextmanager
-def _translated_errors(location: TemplateSource) -> Iterator[None]:
+def _translated_errors(
+    location: TemplateSource, trust: TrustPolicy | None = None
+) -> Iterator[None]:
+    """copier's and git's failures as one-line `ForgemlError`s.
+
+    An untrusted template's refusal is `trust`'s; without a policy (`render_untrusted`,
+    `questions`) it says no source may run code here.
+    """
     from copier.errors import CopierError, DirtyLocalWarning, TaskError, UnsafeTemplateError
     from plumbum.commands.processes import ProcessExecutionError
 
@@ -302,6 +328,8 @@ def _translated_errors(location: TemplateSource) -> Iterator[None]:
     except KeyboardInterrupt:
         raise
     except UnsafeTemplateError as error:
+        if trust is not None:
+            raise trust.refusal(location.recorded, _unsafe_features(error)) from error
         first = str(error).splitlines()[0]
         raise ForgemlError(
             f"the template {location.recorded} runs code to render, which forgeml does not "
@@ -380,6 +408,17 @@ def redirected(location: TemplateSource) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def _unsafe_features(error: Exception) -> list[str]:
+    """The features copier's UnsafeTemplateError names (tasks, migrations, ...).
+
+    copier keeps them only in its message ("...unsafe features: migrations, tasks.").
+    """
+    first_line = str(error).splitlines()[0] if str(error) else ""
+    _, colon, listed = first_line.partition(": ")
+    features = [item.strip() for item in listed.rstrip(".").split(",") if item.strip()]
+    return features if colon and features else ["tasks, migrations or Jinja extensions"]
 
 
 def _one_line(text: str) -> str:

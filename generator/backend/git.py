@@ -240,9 +240,29 @@ def branch_exists(repo: Path, branch: str) -> bool:
     return resolve_commit(repo, f"refs/heads/{branch}") is not None
 
 
-def add_worktree(repo: Path, dest: Path, branch: str, start: str) -> None:
-    """Check out a new `branch` at `start` in a new worktree `dest`."""
-    run_git(repo, "worktree", "add", "--quiet", "-b", branch, str(dest), start)
+def add_worktree(repo: Path, dest: Path, start: str) -> None:
+    """Check out `start` detached in a new worktree `dest` (no branch until there is work)."""
+    run_git(repo, "worktree", "add", "--quiet", "--detach", str(dest), start)
+
+
+def create_branch(repo: Path, branch: str, commit: str) -> None:
+    """Create `branch` at `commit` in one step; fails if it already exists."""
+    run_git(repo, "update-ref", f"refs/heads/{branch}", commit, "0" * len(commit))
+
+
+def is_ancestor(repo: Path, ancestor: str, descendant: str) -> bool:
+    probe = subprocess.run(
+        ["git", "merge-base", "--is-ancestor", ancestor, descendant],
+        cwd=repo,
+        capture_output=True,
+        check=False,
+    )
+    return probe.returncode == 0
+
+
+def prune_worktrees(repo: Path) -> None:
+    """Forget worktrees whose directory is gone (a killed update's scratch directory)."""
+    subprocess.run(["git", "worktree", "prune"], cwd=repo, capture_output=True, check=False)
 
 
 def remove_worktree(repo: Path, dest: Path) -> None:

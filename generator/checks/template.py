@@ -21,11 +21,14 @@ def oldest_release(context: RepoContext, policy: Policy) -> list[Finding] | None
     current = context.project.commit
     version = parse_release(current)
     where = context.answer_lines.get("_commit")
+    if version is None and policy.allow_unreleased:
+        return []  # a development build of the template, allowed by this policy
     if version is None:
         return [
             Finding(
                 f"template {current} is not a release, so it cannot be compared with the "
-                f"oldest allowed release {policy.oldest_release}",
+                f"oldest allowed release {policy.oldest_release} (allow_unreleased = true "
+                "in [template] accepts unreleased template commits)",
                 ANSWERS_FILE,
                 where,
             )

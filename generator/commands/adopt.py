@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 import yaml
 
-from generator import __version__
+from generator import __version__, signals
 from generator.backend import copier as copier_calls
 from generator.backend.git import (
     WorkTree,
@@ -42,8 +42,8 @@ from generator.backend.git import (
     add_worktree,
     branch_exists,
     commit_all,
+    create_branch,
     current_branch,
-    delete_branch,
     git_available,
     merge_file,
     project_files,
@@ -285,15 +285,15 @@ def _link_or_bytes(path: Path) -> bytes:
 def _commit_on_branch(
     tree: WorkTree, branch: str, rendered: Path, plans: list[FilePlan], release: str
 ) -> tuple[str, str]:
-    """Write the plan into a new worktree on `branch` and commit it; returns the commit
-    and the branch (or commit) it started from. A failure leaves no branch behind."""
+    """Write the plan into a new worktree and commit it, then create `branch` there;
+    returns the commit and the branch (or commit) it started from. The branch exists only
+    once the commit does, so a failure or a signal leaves no branch behind."""
     assert tree.head is not None  # checked by _adoptable
     base = current_branch(tree.root) or tree.head[:12]
     scratch = Path(tempfile.mkdtemp(prefix="forgeml-adopt-"))
     worktree = scratch / tree.root.name
-    committed = False
     try:
-        add_worktree(tree.root, worktree, branch, tree.head)
+        add_worktree(tree.root, worktree, tree.head)
         project = worktree / tree.prefix
         written = [_write(plan, rendered, project) for plan in plans]
         add_paths(worktree, [f"{tree.prefix}{path}" for path in written if path])
@@ -303,13 +303,12 @@ def _commit_on_branch(
             fallback_name="forgeml",
             fallback_email="forgeml@localhost",
         )
-        committed = True
         commit = resolve_commit(worktree, "HEAD") or ""
+        create_branch(tree.root, branch, commit)
     finally:
-        remove_worktree(tree.root, worktree)
-        shutil.rmtree(scratch, ignore_errors=True)
-        if not committed and branch_exists(tree.root, branch):
-            delete_branch(tree.root, branch)
+        with signals.deferred():  # a second Ctrl-C must not leave half a worktree
+            remove_worktree(tree.root, worktree)
+            shutil.rmtree(scratch, ignore_errors=True)
     return commit, base
 
 

@@ -7,16 +7,17 @@ filesystem and renamed into place in one step, so a failure or Ctrl-C leaves not
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from generator import __version__
+from generator import __version__, signals
 from generator.backend import copier
 from generator.backend.git import commit_all, git_available, init_repository
 from generator.errors import ForgemlError
@@ -26,8 +27,11 @@ from generator.project.answers import (
     check_given_answers,
     check_known_questions,
     record_source,
+    with_derived_answers,
 )
+from generator.templates.releases import release_tags
 from generator.templates.source import TemplateSource, check_local_template, resolve_template
+from generator.templates.trust import Trust, load_trust
 
 
 @dataclass(frozen=True)
@@ -51,15 +55,27 @@ def create_project(
     vcs_ref: str | None = None,
     defaults: bool = False,
     git: bool = True,
+    trust: Trust | None = None,
 ) -> NewProject:
     dest = dest.expanduser().absolute()
+    trust = trust or load_trust()
     _check_destination(dest)
     check_given_answers(data)
+    data = with_derived_answers(data)
     source = resolve_template(template, vcs_ref, __version__)
     check_local_template(source, dest)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.forgeml-", dir=_existing_ancestor(dest)))
+    source = _untagged_means_head(source)
+    # Staged beside DEST (or inside an existing empty DEST, which may be `.`): the same
+    # filesystem, so moving it into place is a rename.
+    staging_parent = dest if dest.is_dir() else _existing_ancestor(dest)
     try:
-        answers, template_dirty = _render(source, staging, data, defaults)
+        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.forgeml-", dir=staging_parent))
+    except OSError as error:
+        raise ForgemlError(f"DEST {dest} cannot be created: {error.strerror}") from error
+    try:
+        # mkdtemp makes a private (0700) directory; the project gets what the umask says.
+        staging.chmod(0o777 & ~_umask())
+        answers, template_dirty = _render(source, staging, data, defaults, trust)
         committed = False
         if git and git_available():
             init_repository(staging)
@@ -71,12 +87,15 @@ def create_project(
             )
             committed = True
         file_count = sum(1 for p in staging.rglob("*") if p.is_file() and ".git" not in p.parts)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if dest.exists():  # an empty directory, checked above
-            dest.rmdir()
-        staging.rename(dest)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        _move_into_place(staging, dest)
+    except BaseException as error:
+        with signals.deferred():  # a second Ctrl-C must not leave half a staging directory
+            shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(error, OSError):  # the filesystem refused: full, read-only, permissions
+            where = f" ({error.filename})" if error.filename else ""
+            raise ForgemlError(
+                f"DEST {dest} could not be written: {error.strerror}{where}"
+            ) from error
         raise
     return NewProject(
         path=dest,
@@ -89,13 +108,71 @@ def create_project(
     )
 
 
+def _untagged_means_head(source: TemplateSource) -> TemplateSource:
+    """Name HEAD ourselves for a template without release tags.
+
+    copier would pick HEAD too, but print "No git tags found" on every run; forgeml's
+    report already says the template is unversioned.
+    """
+    if source.vcs_ref is not None:
+        return source
+    try:
+        tags = release_tags(source.src)
+    except ForgemlError:  # not a git repository (a plain directory): copier copies it
+        return source
+    return source if tags else replace(source, vcs_ref="HEAD")
+
+
 def _check_destination(dest: Path) -> None:
+    """Refuse, before any work, a DEST forgeml could not create or must not replace."""
+    try:
+        _check_destination_path(dest)
+    except OSError as error:  # a name too long, a loop of symbolic links, no permission
+        raise ForgemlError(f"DEST {dest} cannot be used: {error.strerror}") from error
+
+
+def _check_destination_path(dest: Path) -> None:
+    if dest.is_symlink():
+        raise ForgemlError(
+            f"DEST {dest} is a symbolic link (to {dest.readlink()}); give a real directory"
+        )
     if dest.exists() and not dest.is_dir():
-        raise ForgemlError(f"{dest} exists and is not a directory")
+        raise ForgemlError(f"DEST {dest} exists and is not a directory")
     if dest.is_dir() and any(dest.iterdir()):
         raise ForgemlError(
-            f"{dest} is not empty; forgeml new only writes into a new or empty directory"
+            f"DEST {dest} is not empty; forgeml new only writes into a new or empty directory"
         )
+    for parent in dest.parents:
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                raise ForgemlError(f"DEST {dest} cannot be created: {parent} is not a directory")
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise ForgemlError(f"DEST {dest} cannot be created: {parent} is not writable")
+            return
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _move_into_place(staging: Path, dest: Path) -> None:
+    """Rename the staged project to DEST; an existing empty DEST keeps its mode and group."""
+    if not dest.is_dir():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        staging.rename(dest)
+        return
+    moved: list[Path] = []
+    try:
+        for child in sorted(staging.iterdir()):
+            child.rename(dest / child.name)
+            moved.append(dest / child.name)
+    except BaseException:
+        for path in moved:  # put back what was moved, so the cleanup removes all of it
+            path.rename(staging / path.name)
+        raise
+    staging.rmdir()
 
 
 def _existing_ancestor(path: Path) -> Path:
@@ -107,10 +184,14 @@ def _existing_ancestor(path: Path) -> Path:
 
 
 def _render(
-    source: TemplateSource, staging: Path, data: Mapping[str, Any], defaults: bool
+    source: TemplateSource,
+    staging: Path,
+    data: Mapping[str, Any],
+    defaults: bool,
+    trust: Trust,
 ) -> tuple[dict[str, Any], bool]:
     rendered = copier.copy(
-        source.src, staging, data=data, vcs_ref=source.vcs_ref, defaults=defaults
+        source.src, staging, data=data, vcs_ref=source.vcs_ref, defaults=defaults, trust=trust
     )
     questions = rendered.questions
     check_known_questions(data, questions)

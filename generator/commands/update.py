@@ -39,6 +39,7 @@ from generator.project.generated import (
 from generator.project.scratch import scratch_clone
 from generator.templates.location import TemplateLocation, locate_template, template_releases
 from generator.templates.releases import latest, parse_release
+from generator.templates.trust import Trust, load_trust
 
 if TYPE_CHECKING:
     from packaging.version import Version
@@ -85,8 +86,11 @@ def update_project(
     dry_run: bool = False,
     conflict: str = ConflictStyle.INLINE,
     data: Mapping[str, Any] | None = None,
+    trust: Trust | None = None,
 ) -> UpdateResult:
+    """Update the project at `path`; template code runs only if `trust` trusts its source."""
     answers = dict(data or {})
+    trust = trust or load_trust()
     style = parse_choice(ConflictStyle, conflict, "--conflict")
     project = load_project(path)
     check_given_answers(answers)
@@ -103,7 +107,7 @@ def update_project(
             changes=ChangeSet(),
             already_current=True,
         )
-    run = _Run(location, project.commit, target, answers, style)
+    run = _Run(location, project.commit, target, answers, style, trust)
     if dry_run or answers:
         with scratch_clone(repo.toplevel, repo.head) as clone:
             clone_repo = replace(repo, toplevel=clone)
@@ -147,6 +151,7 @@ class _Run:
     target: str
     answers: dict[str, Any]
     conflict: ConflictStyle
+    trust: Trust
 
     def rehearse(self, project_dir: Path, repo: RepositoryState, *, dry_run: bool) -> UpdateResult:
         """The update in a throwaway clone: checks `--data` answers, diffs for a dry run."""
@@ -179,6 +184,7 @@ class _Run:
             vcs_ref=self.target,
             data=self.answers,
             conflict=self.conflict,
+            trust=self.trust,
         )
         updated = load_project(project_dir)
         result = UpdateResult(

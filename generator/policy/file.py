@@ -51,6 +51,9 @@ class Policy:
     allowed_answers: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     oldest_release: str | None = None
     max_releases_behind: int | None = None
+    # Whether a project generated from an unreleased template commit (a bare hash in
+    # `_commit`: a checkout without release tags) passes FML201.
+    allow_unreleased: bool = False
     required_files: tuple[str, ...] = ()
     protected_files: tuple[str, ...] = ()
     required_jobs: tuple[str, ...] = ()
@@ -232,6 +235,10 @@ class TemplateTable(_Table):
     max_releases_behind: Annotated[int | None, BeforeValidator(_count)] = Field(
         default=None, ge=0, description="how many newer releases a project may lag behind (FML202)"
     )
+    allow_unreleased: Annotated[bool, BeforeValidator(_flag)] = Field(
+        default=False,
+        description="whether a project of an unreleased template commit passes FML201",
+    )
 
 
 class FilesTable(_Table):
@@ -309,6 +316,7 @@ def parse_policy(text: str, source: str, known: Selectors) -> Policy:
         allowed_answers=parsed.answers.allowed,
         oldest_release=parsed.template.oldest_release,
         max_releases_behind=parsed.template.max_releases_behind,
+        allow_unreleased=parsed.template.allow_unreleased,
         required_files=parsed.files.required,
         protected_files=parsed.drift.protected,
         required_jobs=parsed.ci.required_jobs,

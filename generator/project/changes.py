@@ -70,7 +70,9 @@ def collect_changes(toplevel: Path, prefix: str, rejects_before: frozenset[str])
             # it; the .rej holds those edits (a migration may have moved them elsewhere).
             reason = f"removed by the template, but edited here: your changes are in {where}"
         else:
-            reason = f"rejected changes in {where}"
+            # copier applies the project's edits to the new release: the file holds the
+            # release, and the edits that did not apply are the hunks of the .rej.
+            reason = f"your edits that did not apply are in {where}: re-apply them, then delete it"
         conflicts.setdefault(target, reason)
     for path in sorted((updated | added) - conflicts.keys()):
         if has_conflict_markers(toplevel / path):

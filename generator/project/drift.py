@@ -24,6 +24,7 @@ from generator.project.ownership import ownership
 from generator.project.patterns import copier_exclusions, matches
 from generator.templates import render_cache
 from generator.templates.location import locate_template
+from generator.templates.trust import load_trust
 
 DriftKind = Literal["modified", "deleted", "mode"]
 
@@ -61,6 +62,8 @@ def find_drift(path: Path, only: tuple[str, ...] | None = None) -> DriftResult:
         project.path.name,
         vcs_ref=project.commit,
         answers=project.answers,
+        # diff, check and fleet status have no --trust: only the configuration trusts.
+        trust=load_trust(flag=None),
         exclude=exclude or (),
     )
     rendered = rendering.path

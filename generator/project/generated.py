@@ -17,7 +17,7 @@ import yaml
 
 from generator.backend.git import git_available, status, work_tree
 from generator.errors import ForgemlError
-from generator.project.answers import ANSWERS_FILE
+from generator.project.answers import ANSWERS_FILE, refuse_yaml_aliases
 
 # How many offending paths a refusal names before summarising the rest.
 _SHOWN_PATHS = 3
@@ -56,7 +56,9 @@ def load_project(path: Path) -> GeneratedProject:
             "(run forgeml new, or forgeml adopt for an existing repository)"
         )
     try:
-        recorded = yaml.safe_load(answers_path.read_text(encoding="utf-8"))
+        text = answers_path.read_text(encoding="utf-8")
+        refuse_yaml_aliases(text, str(answers_path))
+        recorded = yaml.safe_load(text)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         reason = " ".join(str(error).split())
         raise ForgemlError(f"{answers_path} cannot be read: {reason}") from error

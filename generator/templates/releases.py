@@ -15,6 +15,9 @@ from generator.backend.git import ls_remote_tags
 
 # `git describe --tags` output for a commit past a tag: <tag>-<distance>-g<hash>.
 _DESCRIBED = re.compile(r"^(?P<tag>.+)-(?P<distance>\d+)-g(?P<hash>[0-9a-f]+)$")
+# What copier records as `_commit` for a template without tags: an abbreviated hash,
+# which may happen to be all digits ("7473678") and must not pass for a version.
+_COMMIT_HASH = re.compile(r"^[0-9a-f]{7,40}$")
 # copier's shorthands for hosted repositories.
 _ALIASES = {"gh:": "https://github.com", "gl:": "https://gitlab.com"}
 
@@ -25,6 +28,8 @@ def parse_release(ref: str) -> Version | None:
     A described commit (`1.2.0-3-gabc123`) counts as a post-release of its tag, the way
     copier orders it, so it is newer than `1.2.0` and older than `1.2.1`.
     """
+    if _COMMIT_HASH.match(ref):
+        return None
     try:
         return Version(ref)
     except InvalidVersion:

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.backend import copier as copier_calls
-from generator.backend.copier import private_mirrors
+from generator.backend.copier import TrustPolicy, private_mirrors
 from generator.templates.cache import cache_root
 from generator.templates.location import TemplateLocation
 
@@ -61,11 +61,16 @@ def rendered(
     *,
     vcs_ref: str,
     answers: Mapping[str, Any],
+    trust: TrustPolicy,
     exclude: Sequence[str] = (),
 ) -> Rendering:
-    """Release `vcs_ref` rendered with `answers` (no tasks run)."""
+    """Release `vcs_ref` rendered with `answers` (no tasks run).
+
+    `trust` decides whether copier may run the template's Jinja extensions when it
+    renders; a rendering already made runs nothing, so the caches ignore it.
+    """
     if vcs_ref == "HEAD":  # copier renders a local work tree's uncommitted changes
-        return _render(location, folder_name, vcs_ref, answers, exclude)
+        return _render(location, folder_name, vcs_ref, answers, exclude, trust)
     commit = _commit_id(location, vcs_ref)
     uses_folder = commit is None or _template_sees_folder(location, commit)
     key = _key(location, commit or vcs_ref, answers, exclude, folder_name if uses_folder else "")
@@ -75,11 +80,11 @@ def rendered(
         # One entry per key: renderings that cannot see their folder share one name.
         stored = cache_root() / "renders" / key / (folder_name if uses_folder else "project")
         if not stored.is_dir() or not (stored.parent / _META).is_file():
-            _store(stored, location, vcs_ref, answers, exclude)
+            _store(stored, location, vcs_ref, answers, exclude, trust)
         patterns = json.loads((stored.parent / _META).read_text(encoding="utf-8"))
         _memory[key] = Rendering(stored, tuple(str(pattern) for pattern in patterns))
         return _memory[key]
-    _memory[key] = _render(location, folder_name, vcs_ref, answers, exclude)
+    _memory[key] = _render(location, folder_name, vcs_ref, answers, exclude, trust)
     return _memory[key]
 
 
@@ -89,11 +94,12 @@ def _render(
     vcs_ref: str,
     answers: Mapping[str, Any],
     exclude: Sequence[str],
+    trust: TrustPolicy,
 ) -> Rendering:
     """Render into this process's scratch space (removed at exit)."""
     target = Path(tempfile.mkdtemp(dir=_process_scratch())) / folder_name
     release = copier_calls.render(
-        location, target, vcs_ref=vcs_ref, answers=answers, exclude=exclude
+        location, target, vcs_ref=vcs_ref, answers=answers, trust=trust, exclude=exclude
     )
     return Rendering(target, release.skip_if_exists)
 
@@ -104,6 +110,7 @@ def _store(
     vcs_ref: str,
     answers: Mapping[str, Any],
     exclude: Sequence[str],
+    trust: TrustPolicy,
 ) -> None:
     """Render into a private directory, then rename it into place: readers never see a
     half-written rendering, and when two processes race, one rendering wins whole."""
@@ -112,7 +119,12 @@ def _store(
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=entry.parent))
     try:
         release = copier_calls.render(
-            location, staging / stored.name, vcs_ref=vcs_ref, answers=answers, exclude=exclude
+            location,
+            staging / stored.name,
+            vcs_ref=vcs_ref,
+            answers=answers,
+            trust=trust,
+            exclude=exclude,
         )
         (staging / _META).write_text(json.dumps(list(release.skip_if_exists)), encoding="utf-8")
         shutil.rmtree(entry, ignore_errors=True)  # an entry of an older forgeml, without _META

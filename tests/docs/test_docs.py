@@ -350,7 +350,7 @@ def test_message_extraction_finds_the_known_forms() -> None:
     shown = {message.shown for message in messages.values()}
     assert len(shown) > 30
     assert "invalid answer for package_name: <...> is a Python keyword" in shown
-    assert "<...> exists and is not a directory" in shown
+    assert "DEST <...> exists and is not a directory" in shown
     assert "git <...> failed: <...>[ (<note>)]" in shown
     assert "<...> (no local release cache at <...>)" in shown
     assert "ForgemlError(describe_copier_value_error(error))" in relays

@@ -45,7 +45,18 @@ COMMANDS = [
         "update_project",
         "interrupted; see `git status` for a partial update",
     ),
-    (["fleet", "status", "ROOT"], "generator.commands.fleet", "run_fleet", "interrupted"),
+    (
+        ["fleet", "status", "ROOT"],
+        "generator.commands.fleet",
+        "run_fleet",
+        "interrupted; nothing was changed",
+    ),
+    (
+        ["fleet", "update", "ROOT"],
+        "generator.commands.fleet",
+        "run_fleet",
+        "interrupted; unfinished updates were discarded (no branch, no worktree)",
+    ),
 ]
 
 
@@ -95,15 +106,26 @@ def test_a_forgeml_error_is_one_line_with_its_exit_code(
     assert result.stderr == "forgeml: error: the reason, in one line\n"
 
 
-def test_ctrl_c_in_a_read_only_command_is_left_to_typer(
+def test_ctrl_c_in_a_read_only_command_says_nothing_was_changed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Nothing was written, so there is nothing to say: typer exits 130, no traceback."""
+    """A read-only command says so too: one line, exit 130, no traceback."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr("generator.commands.diff.find_drift", _raise(KeyboardInterrupt()))
     result = runner.invoke(app, ["diff"])
     assert result.exit_code == 130
-    assert result.stderr == ""
+    assert result.stderr == "forgeml: interrupted; nothing was changed\n"
+
+
+def test_sigterm_exits_143(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGTERM arrives as `signals.Terminated`; the exit code names the signal."""
+    from generator.signals import Terminated
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("generator.commands.update.update_project", _raise(Terminated(15)))
+    result = runner.invoke(app, ["update"])
+    assert result.exit_code == 143
+    assert result.stderr == "forgeml: interrupted; see `git status` for a partial update\n"
 
 
 @pytest.mark.parametrize(

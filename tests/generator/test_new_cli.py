@@ -64,7 +64,7 @@ def test_defaults_generate_a_committed_project_and_print_next_steps(tmp_path: Pa
         (f"project_slug=a{'b' * 48}", "project_slug"),
         ('project_name=quote"d', "project_name"),
         ("project_name=Class", "package_name"),  # a derived default is validated too
-        ("project_name=ÅÅ", "project_slug"),
+        ("project_slug=-leading-dash", "project_slug"),  # non-ASCII names: test_clean_failures
         ("project_slug=Not_A_Slug", "project_slug"),
         ("author_email=not-an-email", "author_email"),
         ("author_name=  ", "author_name"),

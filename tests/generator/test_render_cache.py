@@ -13,6 +13,7 @@ import pytest
 from generator.backend import copier as copier_calls
 from generator.project.drift import find_drift
 from generator.templates import render_cache
+from generator.templates.trust import load_trust
 from tests.support.template_factory import (
     build_template,
     clone_project,
@@ -119,9 +120,9 @@ def test_a_template_that_sees_its_folder_is_rendered_per_folder(
 
 def test_head_is_rendered_every_time(template: Path, tmp_path: Path, renders: list[str]) -> None:
     location = render_cache.TemplateLocation(str(template))
-    first = render_cache.rendered(location, "p", vcs_ref="HEAD", answers={})
+    first = render_cache.rendered(location, "p", vcs_ref="HEAD", answers={}, trust=load_trust())
     (template / "template" / "README.md.jinja").write_text("Uncommitted.\n")
-    second = render_cache.rendered(location, "p", vcs_ref="HEAD", answers={})
+    second = render_cache.rendered(location, "p", vcs_ref="HEAD", answers={}, trust=load_trust())
 
     assert (second.path / "README.md").read_text() == "Uncommitted.\n"
     assert first != second

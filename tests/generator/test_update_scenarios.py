@@ -460,3 +460,26 @@ def test_an_update_reads_the_answers_file_once_and_once_per_copier_run(
     monkeypatch.setattr(update_module, "load_project", counting)
     update_project(project, data=data)
     assert len(loads) == 1 + copier_runs
+
+
+def test_conflict_rej_puts_your_edits_in_the_rej_and_never_drops_them(project: Path) -> None:
+    """copier's reject mode applies your edits to the new release; the ones that do not
+    apply go to FILE.rej. The documented steps (docs/updating.md) re-apply them from
+    there, so your edit survives in FILE.rej, and in HEAD, until you have done so."""
+    ours = "Run `make run PROFILE=prod`."
+    edit(project / "README.md", "Run `make run`.", ours)
+    commit_all(project)
+
+    result = update_project(project, conflict="rej")
+
+    (conflict,) = result.changes.conflicts
+    assert "your edits" in conflict.reason
+    assert "README.md.rej" in conflict.reason
+    reject = (project / "README.md.rej").read_text()
+    assert f"+{ours}" in reject, "the .rej holds your edit, as the docs say"
+    readme = (project / "README.md").read_text()
+    assert "Run `make run ARGS=--verbose`." in readme, "the file holds the new release"
+    # The documented steps: re-apply your lines from the .rej, delete it, commit.
+    (project / "README.md").write_text(readme.replace("Run `make run ARGS=--verbose`.", ours))
+    (project / "README.md.rej").unlink()
+    assert ours in (project / "README.md").read_text()

@@ -63,12 +63,14 @@ def served(project: Path, log_path: Path) -> Iterator[tuple[str, subprocess.Pope
             server.wait(timeout=30)
 
 
-def run(project: Path, *argv: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+def run(
+    project: Path, *argv: str, timeout: float = 900, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run a command in the project; on failure the assertion shows its whole output."""
     completed = subprocess.run(
         argv,
         cwd=project,
-        env=project_env(),
+        env={**project_env(), **(env or {})},
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -240,6 +240,23 @@ def add_failing_release(template: Path, tag: str = "2.1.0") -> None:
     commit_and_tag(template, tag)
 
 
+def tagged_template(root: Path, copier_yml: str, releases: dict[str, dict[str, str]]) -> Path:
+    """A minimal copier template, one commit and tag per release.
+
+    `releases` maps each tag, in order, to the `template/` files it writes (on top of
+    the previous release's); the answers file template is always there.
+    """
+    (root / "template").mkdir(parents=True)
+    (root / "copier.yml").write_text(copier_yml)
+    (root / "template" / "{{_copier_conf.answers_file}}.jinja").write_text(ANSWERS_JINJA)
+    git(root, "init", "--quiet")
+    for tag, files in releases.items():
+        for name, text in files.items():
+            (root / "template" / name).write_text(text)
+        commit_and_tag(root, tag)
+    return root
+
+
 def generate_project(template: Path, dest: Path, version: str = "1.0.0", **answers: str) -> Path:
     """`forgeml new` of one release, committed: the starting point of every update test."""
     create_project(dest, data=answers, template=str(template), vcs_ref=version, defaults=True)

@@ -145,6 +145,7 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         "scripts/deploy/containerapp.sh",
         "scripts/deploy/docker.sh",
         "scripts/deploy/kubernetes.sh",
+        "scripts/forgeml_source.py",
         "scripts/model_version.py",
         "scripts/monitor.sh",
         "scripts/template-update.sh",
@@ -290,8 +291,12 @@ def installed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
 
 
 def test_make_ci_passes(installed: Path) -> None:
-    completed = run(installed, "make", "ci")
+    # As from a shell with another environment activated (forgeml's own, say): uv used to
+    # warn that VIRTUAL_ENV does not match .venv once per command.
+    other = {"VIRTUAL_ENV": str(installed.parent / "another-venv")}
+    completed = run(installed, "make", "ci", env=other)
     assert "ci: all checks passed" in completed.stdout
+    assert "VIRTUAL_ENV" not in completed.stdout + completed.stderr
     assert (installed / "site" / "index.html").is_file(), "make ci builds the docs"
 
 

@@ -525,7 +525,10 @@ def test_answers_and_versions_reach_the_workflows(rendered: Path) -> None:
             assert env["UV_PYTHON_DOWNLOADS"] == "never"
             assert env["UV_VERSION"] == uv_image[1], "CI and the image use the same uv"
     for name in ("ci", "template-update"):
-        assert f"'forgeml=={__version__}'" in load(rendered, name)["env"]["FORGEML_SPEC"]
+        # An organisation-controlled source, never a default bare name on a public index
+        # (tests/test_ci_install_source.py: the recorded template commit otherwise).
+        assert load(rendered, name)["env"]["FORGEML_SPEC"] == "${{ vars.FORGEML_SPEC }}"
+        assert "forgeml==" not in (rendered / ".github" / "workflows" / f"{name}.yml").read_text()
 
 
 # --- 3a. scripts that need no installed project ----------------------------------------

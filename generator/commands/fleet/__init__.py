@@ -16,21 +16,20 @@ without locking, and concurrent processes then break each other's clones.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import shutil
 import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 from generator.backend.copier import use_private_mirrors
 from generator.commands.fleet.ops import Operation, RepoResult, exit_code, failed, run_one
+from generator.commands.fleet.pool import Pool
 from generator.errors import EXIT_OK, ForgemlError
 from generator.policy.file import Policy
 from generator.project.answers import ANSWERS_FILE
 from generator.templates.location import ReleaseIndex
+from generator.templates.trust import Trust, load_trust
 
 ProgressCallback = Callable[[RepoResult], None]
 
@@ -68,11 +67,24 @@ def discover(roots: Sequence[Path]) -> list[Path]:
                 )
         else:
             raise ForgemlError(f"{root} does not exist (give directories or files listing paths)")
-    repositories = list(dict.fromkeys(found))
+    # Keyed by real path: a symlinked or re-listed repository must not be updated twice
+    # (two workers in one repository would race for the same branch).
+    unique: dict[Path, Path] = {}
+    for path in found:
+        unique.setdefault(_real(path), path)
+    repositories = list(unique.values())
     if not repositories:
         shown = ", ".join(str(root) for root in roots)
         raise ForgemlError(f"no repositories found in {shown}")
     return repositories
+
+
+def _real(path: Path) -> Path:
+    """The path with symbolic links resolved; as given when they loop (reported later)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path
 
 
 def _is_repository(directory: Path) -> bool:
@@ -106,89 +118,43 @@ def run_fleet(
     jobs: int,
     policy: Policy | None = None,
     on_result: ProgressCallback | None = None,
+    trust: Trust | None = None,
 ) -> FleetReport:
-    """Run `operation` on every repository; one failing never stops the others."""
+    """Run `operation` on every repository; one failing (or crashing) never stops the others."""
     if jobs < 1:
         raise ForgemlError("--jobs must be at least 1")
+    trust = trust or load_trust(flag="--trust-source PREFIX")
     if jobs == 1 or len(repositories) == 1:
-        results = _in_process(operation, repositories, policy, on_result)
+        # In this process (`--jobs 1`: easy to debug, but a crash ends the run).
+        releases = ReleaseIndex()
+        results = {}
+        for path in repositories:
+            results[path] = run_one(operation, path, policy, releases, trust)
+            if on_result is not None:
+                on_result(results[path])
     else:
-        results = _in_workers(
-            operation, repositories, min(jobs, len(repositories)), policy, on_result
+        pool: Pool[RepoResult] = Pool(
+            task=_run_in_worker,
+            args=(operation, policy, trust),
+            crashed=lambda path, reason: failed(operation, path, reason),
+            jobs=min(jobs, len(repositories)),
+            on_result=on_result,
         )
+        results = pool.run(repositories)
     return FleetReport(operation, tuple(results[path] for path in repositories))
-
-
-def _in_process(
-    operation: Operation,
-    repositories: Sequence[Path],
-    policy: Policy | None,
-    on_result: ProgressCallback | None,
-) -> dict[Path, RepoResult]:
-    releases = ReleaseIndex()
-    results: dict[Path, RepoResult] = {}
-    for path in repositories:
-        results[path] = run_one(operation, path, policy, releases)
-        if on_result is not None:
-            on_result(results[path])
-    return results
 
 
 # Each worker process lists a template's releases once for all its repositories.
 _worker_releases: ReleaseIndex | None = None
 
 
-def _start_worker(mirrors: Path) -> None:
+def _run_in_worker(
+    path: Path, operation: Operation, policy: Policy | None, trust: Trust
+) -> RepoResult:
     global _worker_releases  # noqa: PLW0603  (one per worker process, by design)
-    _worker_releases = ReleaseIndex()
-    # copier's shared mirror cache of remote templates is not safe across processes.
-    use_private_mirrors(Path(tempfile.mkdtemp(prefix="worker-", dir=mirrors)))
-
-
-def _run_in_worker(operation: Operation, path: Path, policy: Policy | None) -> RepoResult:
-    return run_one(operation, path, policy, _worker_releases or ReleaseIndex())
-
-
-def _in_workers(
-    operation: Operation,
-    repositories: Sequence[Path],
-    jobs: int,
-    policy: Policy | None,
-    on_result: ProgressCallback | None,
-) -> dict[Path, RepoResult]:
-    results: dict[Path, RepoResult] = {}
-    context = multiprocessing.get_context("spawn")
-    mirrors = Path(tempfile.mkdtemp(prefix="forgeml-fleet-mirrors-"))
-    try:
-        with ProcessPoolExecutor(
-            jobs, mp_context=context, initializer=_start_worker, initargs=(mirrors,)
-        ) as pool:
-            _collect(pool, operation, repositories, policy, on_result, results)
-    finally:
-        shutil.rmtree(mirrors, ignore_errors=True)
-    return results
-
-
-def _collect(
-    pool: ProcessPoolExecutor,
-    operation: Operation,
-    repositories: Sequence[Path],
-    policy: Policy | None,
-    on_result: ProgressCallback | None,
-    results: dict[Path, RepoResult],
-) -> None:
-    futures: dict[Future[RepoResult], Path] = {
-        pool.submit(_run_in_worker, operation, path, policy): path for path in repositories
-    }
-    try:
-        for future in as_completed(futures):
-            path = futures[future]
-            try:
-                results[path] = future.result()
-            except Exception as error:  # the worker died (killed, out of memory)
-                results[path] = failed(operation, path, f"worker failed: {error!r}")
-            if on_result is not None:
-                on_result(results[path])
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
+    if _worker_releases is None:
+        _worker_releases = ReleaseIndex()
+        # copier's shared mirror cache of remote templates is not safe across processes;
+        # the worker's temporary directory is its own and removed by the parent.
+        use_private_mirrors(Path(tempfile.mkdtemp(prefix="mirrors-")))
+    return run_one(operation, path, policy, _worker_releases, trust)

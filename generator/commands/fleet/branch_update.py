@@ -4,9 +4,14 @@
 git worktree on a new branch `forgeml/update-<version>`, started at the repository's
 HEAD, so the branch a repository has checked out (usually its default branch), its
 index and its work tree are never written to, even when the update fails half-way.
-The worktree is removed afterwards; the branch stays, with one commit holding the
-update (conflict markers included, so the pull request shows what to resolve). A
-failed update leaves no branch behind, so the next fleet run tries again.
+The worktree starts detached and the branch is created, in one `git update-ref`,
+only once the update is committed: a run killed at any moment (SIGKILL included)
+never leaves an empty branch that a later run would report as already done. The
+worktree is removed afterwards; the branch stays, with one commit holding the update
+(conflict markers included, so the pull request shows what to resolve). A failed
+update leaves no branch behind, so the next fleet run tries again; an empty
+`forgeml/update-*` branch left by an older forgeml (its tip already in HEAD, so it
+holds no work) is replaced.
 """
 
 from __future__ import annotations
@@ -17,12 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from generator import signals
 from generator.backend.git import (
     add_worktree,
     branch_exists,
     commit_all,
+    create_branch,
     current_branch,
     delete_branch,
+    is_ancestor,
     remove_worktree,
     resolve_commit,
 )
@@ -32,6 +40,7 @@ from generator.project.changes import ChangeSet
 from generator.project.generated import load_project, require_repository
 from generator.templates.location import ReleaseIndex
 from generator.templates.releases import latest, newer_than
+from generator.templates.trust import Trust
 
 BRANCH_PREFIX = "forgeml/update-"
 Outcome = Literal["updated", "conflicts", "current", "exists", "failed"]
@@ -56,7 +65,9 @@ class BranchUpdate:
         return self.outcome in {"conflicts", "failed"}
 
 
-def update_on_branch(path: Path, releases: ReleaseIndex | None = None) -> BranchUpdate:
+def update_on_branch(
+    path: Path, releases: ReleaseIndex | None = None, trust: Trust | None = None
+) -> BranchUpdate:
     """Update the project at `path` to the latest release on a new branch."""
     project = load_project(path)
     # Uncommitted work in the checkout does not matter: the update starts from HEAD in
@@ -69,6 +80,8 @@ def update_on_branch(path: Path, releases: ReleaseIndex | None = None) -> Branch
     if not newer_than(project.commit, tags):
         return BranchUpdate(project.path, "current", project.commit, project.commit)
     branch = f"{BRANCH_PREFIX}{target}"
+    if branch_exists(repo.toplevel, branch) and is_ancestor(repo.toplevel, branch, repo.head):
+        delete_branch(repo.toplevel, branch)  # empty: holds no work, only a false "done"
     if branch_exists(repo.toplevel, branch):
         return BranchUpdate(
             project.path,
@@ -79,7 +92,7 @@ def update_on_branch(path: Path, releases: ReleaseIndex | None = None) -> Branch
             detail=f"branch {branch} already exists (an earlier run?); delete it to redo",
         )
     before = (current_branch(repo.toplevel), resolve_commit(repo.toplevel, "HEAD"))
-    result = _update_in_worktree(repo.toplevel, repo.head, repo.prefix, branch, target)
+    result = _update_in_worktree(repo.toplevel, repo.head, repo.prefix, branch, target, trust)
     after = (current_branch(repo.toplevel), resolve_commit(repo.toplevel, "HEAD"))
     if after != before:  # never expected: the update ran in another worktree
         raise ForgemlError(f"the checked-out branch of {repo.toplevel} changed during the update")
@@ -97,15 +110,14 @@ def update_on_branch(path: Path, releases: ReleaseIndex | None = None) -> Branch
 
 
 def _update_in_worktree(
-    toplevel: Path, head: str, prefix: str, branch: str, target: str
+    toplevel: Path, head: str, prefix: str, branch: str, target: str, trust: Trust | None
 ) -> tuple[ChangeSet, str]:
     scratch = Path(tempfile.mkdtemp(prefix="forgeml-fleet-"))
     worktree = scratch / toplevel.name
-    committed = False
     try:
-        add_worktree(toplevel, worktree, branch, head)
+        add_worktree(toplevel, worktree, head)
         try:
-            result = update_project(worktree / prefix, to=target)
+            result = update_project(worktree / prefix, to=target, trust=trust)
         except PartialUpdateError as error:
             # The half-updated worktree is discarded below, so the undo advice does not apply.
             raise ForgemlError(f"{error.cause.message} (nothing was kept)") from error
@@ -117,13 +129,12 @@ def _update_in_worktree(
             fallback_name="forgeml",
             fallback_email="forgeml@localhost",
         )
-        committed = True
         commit = resolve_commit(worktree, "HEAD") or ""
+        create_branch(toplevel, branch, commit)
     finally:
-        remove_worktree(toplevel, worktree)
-        shutil.rmtree(scratch, ignore_errors=True)
-        if not committed and branch_exists(toplevel, branch):
-            delete_branch(toplevel, branch)
+        with signals.deferred():  # a second Ctrl-C must not leave half a worktree
+            remove_worktree(toplevel, worktree)
+            shutil.rmtree(scratch, ignore_errors=True)
     return result.changes, commit
 
 

@@ -19,6 +19,7 @@ from generator.errors import EXIT_OK, EXIT_PROBLEMS, ForgemlError
 from generator.policy.file import Policy, find_policy
 from generator.templates.location import ReleaseIndex
 from generator.templates.releases import latest, newer_than
+from generator.templates.trust import Trust
 
 Operation = Literal["status", "check", "update"]
 OPERATIONS: tuple[Operation, ...] = ("status", "check", "update")
@@ -73,7 +74,11 @@ def exit_code(result: RepoResult) -> int:
 
 
 def run_one(
-    operation: Operation, path: Path, policy: Policy | None, releases: ReleaseIndex
+    operation: Operation,
+    path: Path,
+    policy: Policy | None,
+    releases: ReleaseIndex,
+    trust: Trust | None = None,
 ) -> RepoResult:
     """One repository's result; every failure is caught and becomes part of it."""
     try:
@@ -81,7 +86,7 @@ def run_one(
             return repo_status(path, policy, releases)
         if operation == "check":
             return repo_check(path, policy, releases)
-        return RepoUpdate(path, result=update_on_branch(path, releases))
+        return RepoUpdate(path, result=update_on_branch(path, releases, trust))
     except ForgemlError as error:
         return failed(operation, path, error.message)
     except Exception as error:  # a bug must cost one repository, not the fleet run

@@ -20,6 +20,7 @@ from generator.commands.fleet.publish import Publication, publish, publishable
 from generator.commands.fleet.workspace import Checkout, sync_all
 from generator.errors import EXIT_OK, EXIT_PROBLEMS
 from generator.policy.file import Policy, load_policy
+from generator.templates.trust import Trust
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ def run_rollout(
     github: GitHubClient | None = None,
     label: str | None = None,
     on_result: ProgressCallback | None = None,
+    trust: Trust | None = None,
 ) -> Rollout:
     # Every policy is read before anything is cloned: a bad one is bad input (exit 2).
     policies = {
@@ -69,7 +71,9 @@ def run_rollout(
             groups.setdefault(key, []).append(checkout.path)
     for policy_path, paths in groups.items():
         chosen = policy if policy_path is None else policies[policy_path]
-        ran = run_fleet(operation, paths, jobs=jobs, policy=chosen, on_result=on_result)
+        ran = run_fleet(
+            operation, paths, jobs=jobs, policy=chosen, on_result=on_result, trust=trust
+        )
         results.update((result.path, result) for result in ran.results)
     ordered = tuple(results[checkout.path] for checkout in checkouts)
     publications = tuple(
