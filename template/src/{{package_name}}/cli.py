@@ -264,8 +264,8 @@ def predict(
     version: VersionOption = None,
 ) -> None:
     """Score a file with a registered model (the champion by default)."""
-    from .predict import predict_file
     from .local_registry import check_contract, load
+    from .predict import predict_file
 
     params = load_params(params_path)
     contract = _contract(params)
