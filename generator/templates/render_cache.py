@@ -79,7 +79,7 @@ def rendered(
     if commit is not None:
         # One entry per key: renderings that cannot see their folder share one name.
         stored = cache_root() / "renders" / key / (folder_name if uses_folder else "project")
-        if not stored.is_dir() or not (stored.parent / _META).is_file():
+        if not stored.is_dir():
             _store(stored, location, vcs_ref, answers, exclude, trust)
         patterns = json.loads((stored.parent / _META).read_text(encoding="utf-8"))
         _memory[key] = Rendering(stored, tuple(str(pattern) for pattern in patterns))
@@ -127,7 +127,6 @@ def _store(
             exclude=exclude,
         )
         (staging / _META).write_text(json.dumps(list(release.skip_if_exists)), encoding="utf-8")
-        shutil.rmtree(entry, ignore_errors=True)  # an entry of an older forgeml, without _META
         try:
             staging.rename(entry)
         except OSError:
@@ -190,6 +189,8 @@ def _key(
         "exclude": list(exclude),
         "folder": folder_name,
         "copier": installed_version("copier"),
+        # What an entry holds: 2 added the created-once patterns (_META).
+        "format": 2,
     }
     text = json.dumps(identity, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
