@@ -115,6 +115,7 @@ def infra_files(answers: dict[str, Any]) -> set[str]:
         }
     files.add("docs/infrastructure.md")
     if answers.get("deploy_target") == "kubernetes":
+        files.add("scripts/k8s-validate.sh")
         files |= {
             f"deploy/k8s/base/{name}.yaml"
             for name in (
