@@ -189,6 +189,8 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         f"{package}/features.py",
         f"{package}/ingest.py",
         f"{package}/loadtest.py",
+        f"{package}/limits.py",
+        f"{package}/observe.py",
         f"{package}/metrics.py",
         f"{package}/model_card.py",
         f"{package}/monitor.py",

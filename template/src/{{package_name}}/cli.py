@@ -203,20 +203,28 @@ def serve(
     access_log: Annotated[
         bool, typer.Option(help="Log every request (costs ~10% of the throughput).")
     ] = False,
+    json_logs: Annotated[
+        bool, typer.Option(help="Log JSON lines (for log collectors) instead of text.")
+    ] = True,
 ) -> None:
     """Serve the prediction API (the champion by default)."""
     import uvicorn
 
+    from .observe import use_json_logs
     from .serve import create_app, registry_loader
 
-    load_params(params_path)  # fail now, not in the loading thread, on a bad file
+    params = load_params(params_path)  # fail now, not in the loading thread
     # A server's log is all an operator sees: report model loading at INFO.
+    if json_logs:
+        use_json_logs(logging.INFO)
     logging.getLogger(__package__).setLevel(logging.INFO)
     uvicorn.run(
-        create_app(registry_loader(params_path, alias, version)),
+        create_app(registry_loader(params_path, alias, version), params.serve),
         host=host,
         port=port,
         access_log=access_log,
+        # None keeps the handlers set above (uvicorn would install its own).
+        log_config=None if json_logs else uvicorn.config.LOGGING_CONFIG,
     )
 
 
@@ -236,12 +244,31 @@ def loadtest(
     report: Annotated[Path, typer.Option(help="Where to write the JSON report.")] = Path(
         "artifacts/loadtest_report.json"
     ),
+    bad_payload: Annotated[
+        bool,
+        typer.Option(
+            help="Send only requests that break the data contract: each must get 422, "
+            "and /health must keep answering within 1 s."
+        ),
+    ] = False,
+    records_per_request: Annotated[
+        int | None,
+        typer.Option(min=1, max=1000, help="Records per request [default: params.yaml]."),
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="Concurrent clients [default: params.yaml].")
+    ] = None,
 ) -> None:
     """Load-test POST /predict of a running service (exit 1 when a threshold is missed)."""
     from .loadtest import run_load_test
 
     config = load_params(params_path).loadtest
-    overrides = {"duration_seconds": duration, "max_requests": max_requests}
+    overrides = {
+        "duration_seconds": duration,
+        "max_requests": max_requests,
+        "records_per_request": records_per_request,
+        "concurrency": concurrency,
+    }
     config = config.model_validate(
         {**config.model_dump(), **{k: v for k, v in overrides.items() if v is not None}}
     )
@@ -250,10 +277,15 @@ def loadtest(
         f"{config.records_per_request} record(s) per request, for {config.duration_seconds:g} s "
         f"or {config.max_requests} requests"
     )
-    result = run_load_test(base_url, config)
+    result = run_load_test(base_url, config, bad=bad_payload)
     result.write_json(report)
     outcomes = ", ".join(f"{name}: {count}" for name, count in sorted(result.outcomes.items()))
     typer.echo(f"{result.requests} requests in {result.elapsed_s:.1f} s ({outcomes})")
+    probes = result.probes
+    typer.echo(
+        f"/health probes: {probes['count']:.0f}, failed {probes['failed']:.0f}, "
+        f"slowest {probes['max_ms']:.1f} ms (timeout {probes['timeout_ms']:.0f} ms)"
+    )
     latency = result.latency_ms
     typer.echo(
         f"latency ms: p50 {latency['p50']:.1f}, p95 {latency['p95']:.1f}, "
