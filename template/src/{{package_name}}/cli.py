@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .evaluate import GateResult
+    from .monitor import DriftReport
 
 app = typer.Typer(
     help="Train, evaluate, promote, serve and monitor the model.",
@@ -162,6 +163,26 @@ def promote(params_path: ParamsOption = DEFAULT_PARAMS_PATH) -> None:
     if not outcome.challenger.passed:
         _echo_gates(outcome.challenger.gates)
         _fail("challenger fails its quality gates", ExitCode.CHECK_FAILED)
+
+
+@app.command()
+@_reports_failures
+def rollback(
+    params_path: ParamsOption = DEFAULT_PARAMS_PATH,
+    reason: Annotated[
+        str, typer.Option(help="Why (recorded in the registry and the audit file).")
+    ] = "manual rollback",
+    audit: Annotated[Path, typer.Option(help="Audit file (JSON lines), appended to.")] = Path(
+        "artifacts/rollback/audit.jsonl"
+    ),
+) -> None:
+    """Move the champion alias back to the previous champion, with an audit record."""
+    from .promote import rollback as roll_back
+
+    event = roll_back(load_params(params_path), reason, audit)
+    typer.echo(f"champion rolled back from version {event.from_version} to {event.to_version}")
+    typer.echo(f"audit record -> {audit}")
+    typer.echo("a running service serves the new champion once restarted (docs/operations.md)")
 
 
 @app.command()
@@ -407,7 +428,12 @@ def model_card(
 @app.command()
 @_reports_failures
 def drift(
-    current: Annotated[Path, typer.Argument(help="Recent batch (.csv or .parquet).")],
+    current: Annotated[
+        Path,
+        typer.Argument(
+            help="Recent batch (.csv or .parquet), or a directory of the service's captures."
+        ),
+    ],
     params_path: ParamsOption = DEFAULT_PARAMS_PATH,
     reference: Annotated[
         Path | None,
@@ -418,19 +444,57 @@ def drift(
         "artifacts/drift_report.json"
     ),
 ) -> None:
-    """Compare a batch with the training data, feature by feature (exit 1 on drift)."""
-    from .ingest import read_table
-    from .monitor import detect_drift
+    """Check a batch: its data contract, then drift of the rows that meet it.
+
+    Exit 4 when rows broke the contract (a broken feed: alert, do not retrain), else 1
+    on drift (retrain), 0 otherwise. The report replaces any earlier one, with its run id.
+    """
+    import uuid
+
+    from .monitor import (
+        CONTRACT,
+        DRIFT,
+        detect_drift,
+        read_batch,
+        split_by_contract,
+        write_monitor_report,
+    )
     from .validate import FEATURE_COLUMNS, validate_features
 
+    # Never leave an earlier run's report where this run's is expected.
+    report.unlink(missing_ok=True)
+    run_id = os.environ.get("GITHUB_RUN_ID") or uuid.uuid4().hex
     params = load_params(params_path)
-    batch = validate_features(read_table(current))
-    if batch.empty:
+    split = split_by_contract(read_batch(current))
+    if split.report is not None:
+        typer.echo(split.report, err=True)
+    result = None
+    if not split.valid.empty:
+        baseline = validate_features(_reference(params, reference, alias))
+        result = detect_drift(baseline, split.valid, FEATURE_COLUMNS, params.drift)
+        _echo_drift(result, params)
+    elif split.failing_rows == 0:
         raise DataSourceError(f"{current}: no rows to compare")
-    baseline = validate_features(_reference(params, reference, alias))
-    result = detect_drift(baseline, batch, FEATURE_COLUMNS, params.drift)
-    result.write_json(report)
-    width = max(len(name) for name in FEATURE_COLUMNS)
+    verdict = write_monitor_report(report, split, result, run_id)
+    typer.echo(f"report -> {report} (run {run_id})")
+    rows = len(split.valid) + split.failing_rows
+    if verdict == CONTRACT:
+        _fail(
+            f"{split.failing_rows} of {rows} rows broke the data contract: the feed is "
+            "broken (drift was checked on the other rows; do not retrain on this batch)",
+            ExitCode.CONTRACT_BROKEN,
+        )
+    if verdict == DRIFT and result is not None:
+        _fail(
+            f"drift detected in {len(result.drifted_features)} of {len(result.features)} "
+            f"features: {', '.join(result.drifted_features)}",
+            ExitCode.CHECK_FAILED,
+        )
+    typer.echo("no drift detected")
+
+
+def _echo_drift(result: "DriftReport", params: Params) -> None:
+    width = max(len(feature.feature) for feature in result.features)
     typer.echo(f"{'feature'.ljust(width)}  {'psi':>8}  {'ks p-value':>10}  drifted")
     for feature in result.features:
         flag = "DRIFT" if feature.drifted else "-"
@@ -440,14 +504,57 @@ def drift(
         f"(a feature drifts when psi >= {params.drift.psi_threshold:g} "
         f"and ks p-value < {params.drift.ks_pvalue_threshold:g})"
     )
-    typer.echo(f"report -> {report}")
-    if result.drift_detected:
-        _fail(
-            f"drift detected in {len(result.drifted_features)} of {len(result.features)} "
-            f"features: {', '.join(result.drifted_features)}",
-            ExitCode.CHECK_FAILED,
+
+
+@app.command()
+@_reports_failures
+def performance(
+    captured: Annotated[Path, typer.Argument(help="Directory of the service's captures.")],
+    feedback: Annotated[
+        Path,
+        typer.Argument(help="Labels: .csv or .parquet with request_id, row and the target."),
+    ],
+    params_path: ParamsOption = DEFAULT_PARAMS_PATH,
+    min_rows: Annotated[
+        int, typer.Option(min=1, help="Labelled predictions needed to judge.")
+    ] = 30,
+    report: Annotated[Path, typer.Option(help="Where to write the JSON report.")] = Path(
+        "artifacts/performance_report.json"
+    ),
+) -> None:
+    """Live performance: captured predictions joined to feedback labels by request id,
+    scored and checked against the quality gates (exit 1 on a breach)."""
+    import json
+
+    from .evaluate import check_gates, gates_passed
+    from .ingest import read_table
+    from .metrics import prediction_metrics
+    from .monitor import join_feedback, read_batch
+    from .validate import TARGET_COLUMN
+
+    report.unlink(missing_ok=True)
+    params = load_params(params_path)
+    joined = join_feedback(read_batch(captured), read_table(feedback), TARGET_COLUMN)
+    if len(joined) < min_rows:
+        raise DataSourceError(
+            f"only {len(joined)} captured predictions have a label (need --min-rows {min_rows})"
         )
-    typer.echo("no drift detected")
+    live = prediction_metrics(joined[TARGET_COLUMN], joined["prediction"])
+    judged = {name: gate for name, gate in params.gates.items() if name in live}
+    results = check_gates(live, judged)
+    report.parent.mkdir(parents=True, exist_ok=True)
+    body = {
+        "rows": len(joined),
+        "metrics": live,
+        "passed": gates_passed(results),
+        "gates": [{"metric": r.metric, "value": r.value, "passed": r.passed} for r in results],
+    }
+    report.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    _echo_metrics(f"live performance on {len(joined)} labelled predictions", live)
+    _echo_gates(results)
+    typer.echo(f"report -> {report}")
+    if not gates_passed(results):
+        _fail("live performance breaks the quality gates", ExitCode.CHECK_FAILED)
 
 
 def _reference(params: Params, path: Path | None, alias: str | None) -> "pd.DataFrame":
