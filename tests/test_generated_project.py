@@ -169,6 +169,7 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         ".github/workflows/template-update.yml",
         ".hadolint.yaml",
         "Dockerfile",
+        "scripts/alert.sh",
         "scripts/ct.sh",
         "scripts/deploy.sh",
         "scripts/deploy/apprunner.sh",

