@@ -392,3 +392,35 @@ def test_train_then_serve_answers_predict(installed: Path, tmp_path: Path) -> No
         for got, shown in zip(body["predictions"], documented["predictions"], strict=True):
             assert got.keys() == shown.keys()
             assert got.get("probabilities", {}).keys() == shown.get("probabilities", {}).keys()
+
+        _flood_with_bad_requests(installed, base, tmp_path)
+
+
+def _flood_with_bad_requests(installed: Path, base: str, tmp_path: Path) -> None:
+    """The project's own load test floods the real service with requests that break the
+    contract: every one is refused with 422 and /health keeps answering within 1 s."""
+    report = tmp_path / "flood.json"
+    completed = subprocess.run(
+        [
+            *("uv", "run", "--frozen", "ml-project", "loadtest", "--base-url", base),
+            *("--bad-payload", "--records-per-request", "200", "--concurrency", "8"),
+            *("--duration", "5", "--max-requests", "100000", "--report", str(report)),
+        ],
+        cwd=installed,
+        env=project_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    output = completed.stdout + completed.stderr
+    body = json.loads(report.read_text(encoding="utf-8"))
+    assert set(body["outcomes"]) == {"422"}, output
+    assert body["probes"]["count"] >= 10, output
+    assert body["probes"]["failed"] == 0, output
+    # The service is still well: a good request is answered, and /metrics counted the flood.
+    status, _ = _request(f"{base}/health")
+    assert status == 200
+    with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
+        metrics = response.read().decode()
+    assert 'contract_violations_total{kind="contract"}' in metrics
