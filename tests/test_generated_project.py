@@ -14,6 +14,7 @@ import json
 import re
 import subprocess
 import time
+import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -400,9 +401,11 @@ def _flood_with_bad_requests(installed: Path, base: str, tmp_path: Path) -> None
     """The project's own load test floods the real service with requests that break the
     contract: every one is refused with 422 and /health keeps answering within 1 s."""
     report = tmp_path / "flood.json"
+    pyproject = tomllib.loads((installed / "pyproject.toml").read_text(encoding="utf-8"))
+    (cli,) = pyproject["project"]["scripts"]
     completed = subprocess.run(
         [
-            *("uv", "run", "--frozen", "ml-project", "loadtest", "--base-url", base),
+            *("uv", "run", "--frozen", cli, "loadtest", "--base-url", base),
             *("--bad-payload", "--records-per-request", "200", "--concurrency", "8"),
             *("--duration", "5", "--max-requests", "100000", "--report", str(report)),
         ],
@@ -414,6 +417,7 @@ def _flood_with_bad_requests(installed: Path, base: str, tmp_path: Path) -> None
         check=False,
     )
     output = completed.stdout + completed.stderr
+    assert report.exists(), output
     body = json.loads(report.read_text(encoding="utf-8"))
     assert set(body["outcomes"]) == {"422"}, output
     assert body["probes"]["count"] >= 10, output
