@@ -14,7 +14,7 @@ around 2,000-3,000 requests per second, and a service on the same machine compet
 with it for CPU. For capacity planning beyond that, point a compiled generator
 (wrk, k6) at the service; this test is a pass/fail gate, not a capacity probe.
 
-Throughout the measured phase a prober, a process of its own, asks ``/health`` every
+Throughout the warm-up and measurement a prober, a process of its own, asks ``/health`` every
 ``PROBE_INTERVAL_S`` with Kubernetes' default probe timeout of one second; a probe that
 fails or times out fails the test, as it would get the pod restarted. ``bad=True``
 (``--bad-payload``) floods the service with requests that break the data contract
@@ -317,12 +317,8 @@ async def _measure(
             samples.latencies_ms.append((time.perf_counter() - begin) * 1000)
             samples.outcomes[outcome] += 1
 
-    prober = _start_prober(str(client.base_url))
-    try:
-        await asyncio.gather(*(worker() for _ in range(config.concurrency)))
-    finally:
-        samples.elapsed_s = time.perf_counter() - started
-        _stop_prober(prober, samples)
+    await asyncio.gather(*(worker() for _ in range(config.concurrency)))
+    samples.elapsed_s = time.perf_counter() - started
     return samples
 
 
@@ -336,14 +332,31 @@ async def _run(
         base_url=base_url, timeout=config.request_timeout_seconds, limits=limits
     ) as client:
         await _wait_until_ready(client, config.ready_timeout_seconds)
-        # Warm-up: open the connections and let the service reach a steady state
-        # before anything is measured; its answers are not counted.
-        for start in range(0, config.warmup_requests, config.concurrency):
-            count = min(config.concurrency, config.warmup_requests - start)
-            await asyncio.gather(
-                *(_post(client, bodies[(start + k) % len(bodies)]) for k in range(count))
-            )
-        return await _measure(client, bodies, config, expected)
+        # Started before the warm-up, so starting a process costs the measurement nothing;
+        # the warm-up is load as well, and is probed too.
+        prober = _start_prober(base_url)
+        try:
+            samples = await _load(client, bodies, config, expected)
+        finally:
+            probes = Samples()
+            _stop_prober(prober, probes)
+        samples.probe_latencies_ms = probes.probe_latencies_ms
+        samples.probe_failures = probes.probe_failures
+        return samples
+
+
+async def _load(
+    client: httpx2.AsyncClient, bodies: Sequence[bytes], config: LoadTestConfig, expected: str
+) -> Samples:
+    """Warm up, then measure."""
+    # Warm-up: open the connections and let the service reach a steady state
+    # before anything is measured; its answers are not counted.
+    for start in range(0, config.warmup_requests, config.concurrency):
+        count = min(config.concurrency, config.warmup_requests - start)
+        await asyncio.gather(
+            *(_post(client, bodies[(start + k) % len(bodies)]) for k in range(count))
+        )
+    return await _measure(client, bodies, config, expected)
 
 
 def run_load_test(base_url: str, config: LoadTestConfig, bad: bool = False) -> LoadTestReport:
