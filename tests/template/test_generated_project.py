@@ -125,6 +125,7 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         "mkdocs.yml",
         "docs/index.md",
         "docs/operations.md",
+        "docs/own-data.md",
         "docs/pipeline.md",
         "docs/serving.md",
         *example_pictures(answers),
