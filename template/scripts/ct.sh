@@ -10,8 +10,9 @@
 # appends the summary to $GITHUB_STEP_SUMMARY and sets the step outputs promoted
 # (true/false), champion and challenger (model versions) in $GITHUB_OUTPUT.
 #
-# Exit code: the first failing step's (1: data contract or quality gate failed,
-# 2: bad usage, 3: crash); 0 when the run completed, champion replaced or kept.
+# Exit code: the first failing step's (1: a quality gate failed, 4: the data broke its
+# contract, 2: bad usage, 3: crash); 0 when the run completed, champion replaced or kept.
+# The steps call the CLI directly, not make, which would turn every failure into 2.
 set -euo pipefail
 
 [[ -n ${CLI:-} ]] || {
@@ -49,7 +50,11 @@ field() { # sed expression, log: the first match, empty when the log or line is 
 challenger=$(field 's/^registered .* version \([0-9][0-9]*\) as challenger$/\1/p' train)
 champion=$(field 's/^champion is now version \([0-9][0-9]*\)$/\1/p' promote)
 promoted=false
-if [[ $code -ne 0 ]]; then
+if [[ $code -eq 4 ]]; then
+	# The CLI's own code for data that broke its contract: a broken feed, not a model
+	# problem. Nothing is trained on it; the data's owners have to fix it.
+	outcome="**the training data broke its contract** at \`$failed\` (exit code 4): nothing was trained or promoted"
+elif [[ $code -ne 0 ]]; then
 	outcome="failed at \`$failed\` (exit code $code): nothing was promoted"
 elif grep -q '^promoted:' "$out/promote.log"; then
 	promoted=true

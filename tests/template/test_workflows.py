@@ -232,7 +232,8 @@ def test_scripts_are_shellcheck_clean(rendered: Path) -> None:
     # deploy.sh sources one file per kind of target from scripts/deploy/: each file is
     # checked on its own and, followed (--external-sources), as part of deploy.sh.
     scripts = sorted(str(path) for path in (rendered / "scripts").rglob("*.sh"))
-    assert len(scripts) == 9
+    # scripts/k8s-validate.sh comes with the Kubernetes manifests.
+    assert len(scripts) == 10 + (rendered / "deploy" / "k8s").is_dir()
     check(rendered, shellcheck, "--severity=style", "--external-sources", *scripts)
 
 
@@ -262,6 +263,8 @@ def test_permissions_are_read_only_at_the_top_and_narrow_per_job(rendered: Path)
         "cd/staging": {"packages", "id-token"},
         "cd/production": {"packages", "id-token"},
         "monitor/drift": {"id-token"},
+        "monitor/fallback": {"id-token"},
+        "monitor/alert": {"issues"},
         "monitor/retrain": {"packages", "id-token"},
         "template-update/update": {"contents", "pull-requests"},
     }
@@ -359,6 +362,21 @@ def test_ct_has_all_four_triggers_in_one_place(rendered: Path) -> None:
     assert "needs.drift.outputs.drifted == 'true'" in retrain["if"]
     drift = load(rendered, "monitor")["jobs"]["drift"]
     assert drift["outputs"]["drifted"] == "${{ steps.drift.outputs.drifted }}"
+    # A broken feed alerts (one issue) and never retrains; a live-performance breach or a
+    # failing health check falls back to the previous champion, then alerts.
+    monitor = load(rendered, "monitor")["jobs"]
+    assert monitor["fallback"]["needs"] == "drift"
+    assert "needs.drift.outputs.performance == 'breach'" in monitor["fallback"]["if"]
+    assert "needs.drift.outputs.health == 'failure'" in monitor["fallback"]["if"]
+    rollback = step_named(
+        monitor["fallback"], "Move the champion alias back (audit in artifacts/rollback/)"
+    )
+    assert rollback["run"] == 'make rollback-model REASON="$REASON"'
+    assert monitor["alert"]["needs"] == ["drift", "fallback"]
+    assert "needs.drift.outputs.verdict == 'contract'" in monitor["alert"]["if"]
+    assert step_named(monitor["alert"], "Open or update the issue")["run"] == (
+        'make alert KIND="$VERDICT"'
+    )
 
 
 def test_ct_trains_gates_promotes_summarises_and_delivers_only_a_better_model(
@@ -466,6 +484,7 @@ def test_every_job_authenticates_to_the_projects_cloud_and_deploys_to_its_servic
         "cd/production",
         "ct/train",
         "monitor/drift",
+        "monitor/fallback",
     }
     for where, step in auth_steps:
         assert set(step["with"]) == CLOUD_AUTH_INPUTS[cloud], where
@@ -1021,7 +1040,7 @@ def test_ct_job_trains_promotes_and_summarises(trained: dict[str, Any]) -> None:
     assert "quality gates:" in summary
 
 
-def test_monitor_job_reports_drift_or_none(
+def test_monitor_job_tells_a_broken_feed_from_drift(
     installed: Path, trained: dict[str, Any], tmp_path: Path
 ) -> None:
     with (installed / "data" / "sample.csv").open(newline="") as handle:
@@ -1031,16 +1050,36 @@ def test_monitor_job_reports_drift_or_none(
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows({key: float(value) * 1.5 for key, value in row.items()} for row in rows)
+    broken = tmp_path / "broken.csv"
+    with broken.open("w", newline="") as handle:  # a column is missing
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0])[1:], extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
 
-    for batch, drifted in (("data/sample.csv", "false"), (str(shifted), "true")):
-        runner = Runner(installed, tmp_path / drifted)
-        runner.job("monitor", "drift", values={"CURRENT": batch})
-        assert runner.outputs() == {"drifted": drifted}
+    cases = (
+        ("data/sample.csv", "ok", "false"),
+        (str(shifted), "drift", "true"),
+        (str(broken), "contract", "false"),
+    )
+    for batch, verdict, drifted in cases:
+        runner = Runner(installed, tmp_path / verdict)
+        runner.job(
+            "monitor",
+            "drift",
+            values={"CURRENT": batch},
+            skip={"Health of the service (when the variable SERVICE_URL is set)": "no URL"},
+        )
+        assert runner.outputs() == {
+            "verdict": verdict,
+            "drifted": drifted,
+            "performance": "skipped",
+        }
         summary = runner.summary.read_text()
-        assert "## Drift check" in summary
-        assert ("| result | **drift detected**" in summary) == (drifted == "true")
+        assert "## Monitor" in summary
+        assert ("**drift detected**" in summary) == (verdict == "drift")
+        assert ("**the feed broke its data contract**" in summary) == (verdict == "contract")
         report = json.loads((installed / "artifacts" / "monitor" / "drift_report.json").read_text())
-        assert report
+        assert report["verdict"] == verdict
 
 
 def test_cd_model_lookup_and_smoke_test_against_a_served_model(

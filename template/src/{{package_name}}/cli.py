@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from .contract import Contract
     from .evaluate import GateResult
+    from .monitor import DriftReport
 
 app = typer.Typer(
     help="Train, evaluate, promote, serve and monitor the model.",
@@ -87,23 +88,20 @@ def validate(
         ),
     ] = None,
 ) -> None:
-    """Check data against its contract (exit 1 and a report when it breaks it)."""
+    """Check data against its contract (exit 4 and a report when it breaks it: a
+    broken feed, as for every command that reads data)."""
     from .ingest import load_dataset, read_table
-    from .validate import DataContractError, validate_features, validate_training_data
+    from .validate import validate_features, validate_training_data
 
     params = load_params(params_path)
     contract = _contract(params)
-    try:
-        if batch is None:
-            table = load_dataset(params.data, contract.text_columns)
-            rows = len(validate_training_data(table, contract))
-            typer.echo(f"training data meets its contract ({rows} rows)")
-        else:
-            rows = len(validate_features(read_table(batch, contract.text_columns), contract))
-            typer.echo(f"{batch} meets the feature contract ({rows} rows)")
-    except DataContractError as error:
-        # Finding broken data is this command's job: exit 1, as any failed check.
-        _fail(str(error), ExitCode.CHECK_FAILED)
+    if batch is None:
+        table = load_dataset(params.data, contract.text_columns)
+        rows = len(validate_training_data(table, contract))
+        typer.echo(f"training data meets its contract ({rows} rows)")
+    else:
+        rows = len(validate_features(read_table(batch, contract.text_columns), contract))
+        typer.echo(f"{batch} meets the feature contract ({rows} rows)")
 
 
 @app.command()
@@ -256,6 +254,26 @@ def promote(params_path: ParamsOption = DEFAULT_PARAMS_PATH) -> None:
 
 @app.command()
 @_reports_failures
+def rollback(
+    params_path: ParamsOption = DEFAULT_PARAMS_PATH,
+    reason: Annotated[
+        str, typer.Option(help="Why (recorded in the registry and the audit file).")
+    ] = "manual rollback",
+    audit: Annotated[Path, typer.Option(help="Audit file (JSON lines), appended to.")] = Path(
+        "artifacts/rollback/audit.jsonl"
+    ),
+) -> None:
+    """Move the champion alias back to the previous champion, with an audit record."""
+    from .promote import rollback as roll_back
+
+    event = roll_back(load_params(params_path), reason, audit)
+    typer.echo(f"champion rolled back from version {event.from_version} to {event.to_version}")
+    typer.echo(f"audit record -> {audit}")
+    typer.echo("a running service serves the new champion once restarted (docs/operations.md)")
+
+
+@app.command()
+@_reports_failures
 def predict(
     source: Annotated[Path, typer.Argument(help="Batch to score (.csv or .parquet).")],
     destination: Annotated[Path, typer.Argument(help="Where to write the scored batch.")],
@@ -338,10 +356,14 @@ def serve(
     access_log: Annotated[
         bool, typer.Option(help="Log every request (costs ~10% of the throughput).")
     ] = False,
+    json_logs: Annotated[
+        bool, typer.Option(help="Log JSON lines (for log collectors) instead of text.")
+    ] = True,
 ) -> None:
     """Serve the prediction API (the champion by default)."""
     import uvicorn
 
+    from .observe import use_json_logs
     from .serve import create_app, registry_loader
 
     # Fail now, not in the loading thread: a bad params.yaml or contract, or a model
@@ -353,12 +375,18 @@ def serve(
 
         resolve(params.mlflow, version=version)
     # A server's log is all an operator sees: report model loading at INFO.
+    if json_logs:
+        use_json_logs(logging.INFO)
     logging.getLogger(__package__).setLevel(logging.INFO)
     uvicorn.run(
-        create_app(registry_loader(params_path, alias, version), contract, params_path),
+        create_app(
+            registry_loader(params_path, alias, version), contract, params_path, params.serve
+        ),
         host=host,
         port=port,
         access_log=access_log,
+        # None keeps the handlers set above (uvicorn would install its own).
+        log_config=None if json_logs else uvicorn.config.LOGGING_CONFIG,
     )
 
 
@@ -378,6 +406,20 @@ def loadtest(
     report: Annotated[Path, typer.Option(help="Where to write the JSON report.")] = Path(
         "artifacts/loadtest_report.json"
     ),
+    bad_payload: Annotated[
+        bool,
+        typer.Option(
+            help="Send only requests that break the data contract: each must get 422, "
+            "and /health must keep answering within 1 s."
+        ),
+    ] = False,
+    records_per_request: Annotated[
+        int | None,
+        typer.Option(min=1, max=1000, help="Records per request [default: params.yaml]."),
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="Concurrent clients [default: params.yaml].")
+    ] = None,
 ) -> None:
     """Load-test POST /predict of a running service (exit 1 when a threshold is missed)."""
     from .loadtest import run_load_test
@@ -385,7 +427,12 @@ def loadtest(
     params = load_params(params_path)
     contract = _contract(params)
     config = params.loadtest
-    overrides = {"duration_seconds": duration, "max_requests": max_requests}
+    overrides = {
+        "duration_seconds": duration,
+        "max_requests": max_requests,
+        "records_per_request": records_per_request,
+        "concurrency": concurrency,
+    }
     config = config.model_validate(
         {**config.model_dump(), **{k: v for k, v in overrides.items() if v is not None}}
     )
@@ -394,11 +441,16 @@ def loadtest(
         f"{config.records_per_request} record(s) per request, for {config.duration_seconds:g} s "
         f"or {config.max_requests} requests"
     )
-    result = run_load_test(base_url, config, contract)
+    result = run_load_test(base_url, config, contract, bad=bad_payload)
     result.write_json(report)
     charts = result.write_charts(report)
     outcomes = ", ".join(f"{name}: {count}" for name, count in sorted(result.outcomes.items()))
     typer.echo(f"{result.requests} requests in {result.elapsed_s:.1f} s ({outcomes})")
+    probes = result.probes
+    typer.echo(
+        f"/health probes: {probes['count']:.0f}, failed {probes['failed']:.0f}, "
+        f"slowest {probes['max_ms']:.1f} ms (timeout {probes['timeout_ms']:.0f} ms)"
+    )
     latency = result.latency_ms
     typer.echo(
         f"latency ms: p50 {latency['p50']:.1f}, p95 {latency['p95']:.1f}, "
@@ -531,7 +583,12 @@ def model_card(
 @app.command()
 @_reports_failures
 def drift(
-    current: Annotated[Path, typer.Argument(help="Recent batch (.csv or .parquet).")],
+    current: Annotated[
+        Path,
+        typer.Argument(
+            help="Recent batch (.csv or .parquet), or a directory of the service's captures."
+        ),
+    ],
     params_path: ParamsOption = DEFAULT_PARAMS_PATH,
     reference: Annotated[
         Path | None,
@@ -542,24 +599,65 @@ def drift(
         "artifacts/drift_report.json"
     ),
 ) -> None:
-    """Compare a batch with the training data, feature by feature (exit 1 on drift)."""
-    from .ingest import read_table
-    from .monitor import detect_drift
+    """Check a batch: its data contract, then drift of the rows that meet it.
+
+    Exit 4 when rows broke the contract (a broken feed: alert, do not retrain), else 1
+    on drift (retrain), 0 otherwise. The reports (JSON and HTML charts) replace any
+    earlier ones; the JSON names its run id.
+    """
+    import uuid
+
+    from .monitor import (
+        CONTRACT,
+        DRIFT,
+        detect_drift,
+        read_batch,
+        split_by_contract,
+        write_monitor_report,
+    )
     from .validate import validate_features
 
+    # Never leave an earlier run's report where this run's is expected.
+    html_report = report.with_suffix(".html")
+    report.unlink(missing_ok=True)
+    html_report.unlink(missing_ok=True)
+    run_id = os.environ.get("GITHUB_RUN_ID") or uuid.uuid4().hex
     params = load_params(params_path)
     contract = _contract(params)
-    batch = validate_features(read_table(current, contract.text_columns), contract)
-    if batch.empty:
-        raise DataSourceError(f"{current}: no rows to compare")
-    baseline = validate_features(_reference(params, reference, alias, contract), contract)
-    result = detect_drift(baseline, batch, contract, params.drift)
-    result.write_json(report)
-    from .drift_report import write_html
+    split = split_by_contract(read_batch(current, contract), contract)
+    if split.report is not None:
+        typer.echo(split.report, err=True)
+    result = None
+    if not split.valid.empty:
+        baseline = validate_features(_reference(params, reference, alias, contract), contract)
+        result = detect_drift(baseline, split.valid, contract, params.drift)
+        from .drift_report import write_html
 
-    html_report = report.with_suffix(".html")
-    write_html(baseline, batch, result.to_dict(), html_report)
-    width = max(len(name) for name in contract.feature_names)
+        write_html(baseline, split.valid, result.to_dict(), html_report)
+        _echo_drift(result, params)
+    elif split.failing_rows == 0:
+        raise DataSourceError(f"{current}: no rows to compare")
+    verdict = write_monitor_report(report, split, result, run_id)
+    charts = f" (charts: {html_report})" if result is not None else ""
+    typer.echo(f"report -> {report} (run {run_id}){charts}")
+    rows = len(split.valid) + split.failing_rows
+    if verdict == CONTRACT:
+        _fail(
+            f"{split.failing_rows} of {rows} rows broke the data contract: the feed is "
+            "broken (drift was checked on the other rows; do not retrain on this batch)",
+            ExitCode.CONTRACT_BROKEN,
+        )
+    if verdict == DRIFT and result is not None:
+        _fail(
+            f"drift detected in {len(result.drifted_features)} of {len(result.features)} "
+            f"features: {', '.join(result.drifted_features)}",
+            ExitCode.CHECK_FAILED,
+        )
+    typer.echo("no drift detected")
+
+
+def _echo_drift(result: "DriftReport", params: Params) -> None:
+    width = max(len(feature.feature) for feature in result.features)
     typer.echo(f"{'feature'.ljust(width)}  {'psi':>8}  {'test':>4}  {'p-value':>10}  drifted")
     for feature in result.features:
         flag = "DRIFT" if feature.drifted else "-"
@@ -571,14 +669,64 @@ def drift(
         f"(a feature drifts when psi >= {params.drift.psi_threshold:g} "
         f"and the test's p-value < {params.drift.ks_pvalue_threshold:g})"
     )
-    typer.echo(f"report -> {report} (charts: {html_report})")
-    if result.drift_detected:
-        _fail(
-            f"drift detected in {len(result.drifted_features)} of {len(result.features)} "
-            f"features: {', '.join(result.drifted_features)}",
-            ExitCode.CHECK_FAILED,
+
+
+@app.command()
+@_reports_failures
+def performance(
+    captured: Annotated[Path, typer.Argument(help="Directory of the service's captures.")],
+    feedback: Annotated[
+        Path,
+        typer.Argument(help="Labels: .csv or .parquet with request_id, row and the target."),
+    ],
+    params_path: ParamsOption = DEFAULT_PARAMS_PATH,
+    min_rows: Annotated[
+        int, typer.Option(min=1, help="Labelled predictions needed to judge.")
+    ] = 30,
+    report: Annotated[Path, typer.Option(help="Where to write the JSON report.")] = Path(
+        "artifacts/performance_report.json"
+    ),
+) -> None:
+    """Live performance: captured predictions joined to feedback labels by request id,
+    scored and checked against the quality gates (exit 1 on a breach)."""
+    import json
+
+    from .contract import conform_target
+    from .evaluate import check_gates, gates_passed
+    from .ingest import read_table
+    from .metrics import prediction_metrics
+    from .monitor import join_feedback, read_batch
+
+    report.unlink(missing_ok=True)
+    params = load_params(params_path)
+    contract = _contract(params)
+    target = contract.target
+    labels = read_table(feedback, [target.name] if target.task == "classification" else [])
+    joined = join_feedback(read_batch(captured, contract), labels, target.name)
+    if len(joined) < min_rows:
+        raise DataSourceError(
+            f"only {len(joined)} captured predictions have a label (need --min-rows {min_rows})"
         )
-    typer.echo("no drift detected")
+    # Labels and predictions in the contract's representation: a label read back
+    # from CSV or JSON compares equal to the one the model predicted.
+    live = prediction_metrics(
+        conform_target(target, joined[target.name]), conform_target(target, joined["prediction"])
+    )
+    judged = {name: gate for name, gate in params.gates.items() if name in live}
+    results = check_gates(live, judged)
+    report.parent.mkdir(parents=True, exist_ok=True)
+    body = {
+        "rows": len(joined),
+        "metrics": live,
+        "passed": gates_passed(results),
+        "gates": [{"metric": r.metric, "value": r.value, "passed": r.passed} for r in results],
+    }
+    report.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    _echo_metrics(f"live performance on {len(joined)} labelled predictions", live)
+    _echo_gates(results)
+    typer.echo(f"report -> {report}")
+    if not gates_passed(results):
+        _fail("live performance breaks the quality gates", ExitCode.CHECK_FAILED)
 
 
 def _reference(

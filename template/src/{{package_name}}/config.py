@@ -111,6 +111,24 @@ class LoadTestConfig(_Section):
     thresholds: LoadTestThresholds
 
 
+class CaptureConfig(_Section):
+    # Where the service appends a sample of its requests and predictions (JSON lines,
+    # one file per process and hour); the monitor reads them as its batch. A local
+    # directory or an fsspec URL such as s3://bucket/prefix (with that fsspec backend
+    # installed). None turns capture off.
+    path: str | None = None
+    # Share of successful /predict requests captured, 0 to 1.
+    sample_rate: float = Field(default=1.0, ge=0, le=1)
+
+
+class ServeConfig(_Section):
+    # Largest request body read, in bytes; a larger one gets 413 before it is parsed.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # Errors listed in a 422 answer; the answer also gives the total count.
+    max_errors: int = Field(default=20, ge=1, le=1000)
+    capture: CaptureConfig = CaptureConfig()
+
+
 class MlflowConfig(_Section):
     tracking_uri: str
     experiment: str = Field(min_length=1)
@@ -131,6 +149,8 @@ class Params(_Section):
     drift: DriftConfig
     explain: ExplainConfig
     loadtest: LoadTestConfig
+    # Optional: the defaults suit a service behind a cluster's ingress.
+    serve: ServeConfig = ServeConfig()
     mlflow: MlflowConfig
 
     @model_validator(mode="after")

@@ -18,6 +18,9 @@ class ExitCode(IntEnum):
     # Anything unexpected (a bug, an unreachable tracking server). Kept apart from
     # CHECK_FAILED so a crash never looks like "drift detected" to a scheduler.
     ERROR = 3
+    # The data broke its contract (a missing column, values out of bounds): the feed
+    # is broken. Alert its owners; retraining on it would not help.
+    CONTRACT_BROKEN = 4
 
 
 class PipelineError(Exception):

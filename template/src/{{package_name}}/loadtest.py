@@ -13,11 +13,20 @@ Python client spends ~0.3 ms of CPU per request, so on a small machine it tops o
 around 2,000-3,000 requests per second, and a service on the same machine competes
 with it for CPU. For capacity planning beyond that, point a compiled generator
 (wrk, k6) at the service; this test is a pass/fail gate, not a capacity probe.
+
+Throughout the warm-up and measurement a prober, a process of its own, asks ``/health`` every
+``PROBE_INTERVAL_S`` with Kubernetes' default probe timeout of one second; a probe that
+fails or times out fails the test, as it would get the pod restarted. ``bad=True``
+(``--bad-payload``) floods the service with requests that break the data contract
+instead: the test then passes when every one of them is refused with 422 and the
+probes still answer in time.
 """
 
 import asyncio
 import json
 import math
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -27,12 +36,16 @@ from pathlib import Path
 import httpx2
 
 from .config import LoadTestConfig
-from .contract import Contract, json_records
+from .contract import Contract, Feature, json_records
 from .errors import UsageError
 from .ingest import read_table
 from .validate import validate_features
 
 _JSON = {"Content-Type": "application/json"}
+PROBE_INTERVAL_S = 0.2
+PROBE_TIMEOUT_S = 1.0
+# Far past any plausible contract bound: a bounded number of a bad body breaks it.
+_OUT_OF_CONTRACT = 1e15
 
 
 class ServiceUnavailableError(UsageError):
@@ -59,6 +72,29 @@ def request_bodies(payload: Path, records_per_request: int, contract: Contract) 
     return bodies
 
 
+def bad_request_bodies(payload: Path, records_per_request: int, contract: Contract) -> list[bytes]:
+    """Bodies shaped like :func:`request_bodies` whose every value breaks the contract:
+    the most expensive requests to refuse, as a hostile or broken client sends them."""
+    bodies = request_bodies(payload, records_per_request, contract)
+    record = {feature.name: _breaking_value(feature) for feature in contract.features}
+    bad = {"records": [record] * records_per_request}
+    return [json.dumps(bad).encode()] * len(bodies)
+
+
+def _breaking_value(feature: Feature) -> object:
+    """A value ``feature`` refuses: past a bound, outside the categories, or of the
+    wrong JSON type when the contract sets neither."""
+    if feature.kind in ("numeric", "integer"):
+        if feature.max is not None:
+            return _OUT_OF_CONTRACT
+        if feature.min is not None:
+            return -_OUT_OF_CONTRACT
+        return "not a number"
+    if feature.kind == "categorical":
+        return "\u0000not a category" if feature.categories is not None else _OUT_OF_CONTRACT
+    return "not a boolean"
+
+
 @dataclass
 class Samples:
     """What the workers observed during the measured phase."""
@@ -68,9 +104,15 @@ class Samples:
     outcomes: Counter[str] = field(default_factory=Counter)
     elapsed_s: float = 0.0
     # Per request: seconds from the start of the measured phase to its answer, and
-    # whether it succeeded (the throughput-over-time chart).
+    # whether it got the expected status (the throughput-over-time chart).
     finished_s: list[float] = field(default_factory=list)
     ok: list[bool] = field(default_factory=list)
+    # /health probes during the measured phase: latency of each answered one, and how
+    # many failed (not a 200, or no answer within PROBE_TIMEOUT_S).
+    probe_latencies_ms: list[float] = field(default_factory=list)
+    probe_failures: int = 0
+    # The status every request should get: "200", or "422" for a bad-payload run.
+    expected: str = "200"
 
     @property
     def requests(self) -> int:
@@ -78,7 +120,7 @@ class Samples:
 
     @property
     def succeeded(self) -> int:
-        return self.outcomes["200"]
+        return self.outcomes[self.expected]
 
 
 def percentile(values: Sequence[float], share: float) -> float:
@@ -126,6 +168,8 @@ class LoadTestReport:
     checks: list[ThresholdCheck]
     # The raw samples, for the charts; not part of the JSON summary.
     samples: Samples = field(default_factory=Samples, repr=False, compare=False)
+    expected_status: str = "200"
+    probes: dict[str, float] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -160,6 +204,8 @@ class LoadTestReport:
             "latency_ms": self.latency_ms,
             "throughput_rps": self.throughput_rps,
             "error_rate": self.error_rate,
+            "expected_status": self.expected_status,
+            "probes": self.probes,
             "checks": [
                 {
                     "name": check.name,
@@ -196,7 +242,15 @@ def summarise(samples: Samples, config: LoadTestConfig, base_url: str) -> LoadTe
             "throughput (req/s)", throughput, thresholds.min_throughput_rps, upper=False
         ),
         ThresholdCheck("error rate", errors, thresholds.max_error_rate, upper=True),
+        # Any failed probe fails the test: the orchestrator would restart the service.
+        ThresholdCheck("failed /health probes", samples.probe_failures, 0, upper=True),
     ]
+    probes = {
+        "count": len(samples.probe_latencies_ms) + samples.probe_failures,
+        "failed": samples.probe_failures,
+        "max_ms": max(samples.probe_latencies_ms, default=math.nan),
+        "timeout_ms": PROBE_TIMEOUT_S * 1000,
+    }
     return LoadTestReport(
         base_url=base_url,
         concurrency=config.concurrency,
@@ -210,6 +264,8 @@ def summarise(samples: Samples, config: LoadTestConfig, base_url: str) -> LoadTe
         error_rate=errors,
         checks=checks,
         samples=samples,
+        expected_status=samples.expected,
+        probes=probes,
     )
 
 
@@ -240,10 +296,53 @@ async def _post(client: httpx2.AsyncClient, body: bytes) -> str:
     return str(response.status_code)
 
 
+# The prober: a separate Python process using only the standard library, so a probe
+# measures the service, never the load generator's busy event loop (or its GIL). Like
+# the kubelet it opens a new connection per probe; it prints "<status> <ms>" per probe.
+_PROBER = """
+import http.client, sys, time, urllib.parse
+url = urllib.parse.urlsplit(sys.argv[1])
+interval, timeout = float(sys.argv[2]), float(sys.argv[3])
+factory = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
+while True:
+    begin = time.perf_counter()
+    try:
+        connection = factory(url.hostname, url.port, timeout=timeout)
+        connection.request("GET", url.path.rstrip("/") + "/health")
+        status = connection.getresponse().status
+        connection.close()
+    except OSError as error:
+        status = type(error).__name__
+    print(status, (time.perf_counter() - begin) * 1000, flush=True)
+    time.sleep(interval)
+"""
+
+
+def _start_prober(base_url: str) -> subprocess.Popen[str]:
+    command = [sys.executable, "-I", "-c", _PROBER, base_url]
+    command += [str(PROBE_INTERVAL_S), str(PROBE_TIMEOUT_S)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+
+
+def _stop_prober(prober: subprocess.Popen[str], samples: Samples) -> None:
+    prober.terminate()
+    output, _ = prober.communicate(timeout=10)
+    for line in output.splitlines():
+        status, elapsed_ms = line.split()
+        latency = float(elapsed_ms)
+        if status == "200" and latency <= PROBE_TIMEOUT_S * 1000:
+            samples.probe_latencies_ms.append(latency)
+        else:
+            samples.probe_failures += 1
+
+
 async def _measure(
-    client: httpx2.AsyncClient, bodies: Sequence[bytes], config: LoadTestConfig
+    client: httpx2.AsyncClient,
+    bodies: Sequence[bytes],
+    config: LoadTestConfig,
+    expected: str,
 ) -> Samples:
-    samples = Samples()
+    samples = Samples(expected=expected)
     sent = 0
     started = time.perf_counter()
     deadline = started + config.duration_seconds
@@ -260,14 +359,16 @@ async def _measure(
             samples.latencies_ms.append((end - begin) * 1000)
             samples.outcomes[outcome] += 1
             samples.finished_s.append(end - started)
-            samples.ok.append(outcome == "200")
+            samples.ok.append(outcome == expected)
 
     await asyncio.gather(*(worker() for _ in range(config.concurrency)))
     samples.elapsed_s = time.perf_counter() - started
     return samples
 
 
-async def _run(base_url: str, bodies: Sequence[bytes], config: LoadTestConfig) -> Samples:
+async def _run(
+    base_url: str, bodies: Sequence[bytes], config: LoadTestConfig, expected: str
+) -> Samples:
     limits = httpx2.Limits(
         max_connections=config.concurrency, max_keepalive_connections=config.concurrency
     )
@@ -275,21 +376,42 @@ async def _run(base_url: str, bodies: Sequence[bytes], config: LoadTestConfig) -
         base_url=base_url, timeout=config.request_timeout_seconds, limits=limits
     ) as client:
         await _wait_until_ready(client, config.ready_timeout_seconds)
-        # Warm-up: open the connections and let the service reach a steady state
-        # before anything is measured; its answers are not counted.
-        for start in range(0, config.warmup_requests, config.concurrency):
-            count = min(config.concurrency, config.warmup_requests - start)
-            await asyncio.gather(
-                *(_post(client, bodies[(start + k) % len(bodies)]) for k in range(count))
-            )
-        return await _measure(client, bodies, config)
+        # Started before the warm-up, so starting a process costs the measurement nothing;
+        # the warm-up is load as well, and is probed too.
+        prober = _start_prober(base_url)
+        try:
+            samples = await _load(client, bodies, config, expected)
+        finally:
+            probes = Samples()
+            _stop_prober(prober, probes)
+        samples.probe_latencies_ms = probes.probe_latencies_ms
+        samples.probe_failures = probes.probe_failures
+        return samples
 
 
-def run_load_test(base_url: str, config: LoadTestConfig, contract: Contract) -> LoadTestReport:
-    """Wait for the service to be ready, warm it up, measure, and check the thresholds."""
+async def _load(
+    client: httpx2.AsyncClient, bodies: Sequence[bytes], config: LoadTestConfig, expected: str
+) -> Samples:
+    """Warm up, then measure."""
+    # Warm-up: open the connections and let the service reach a steady state
+    # before anything is measured; its answers are not counted.
+    for start in range(0, config.warmup_requests, config.concurrency):
+        count = min(config.concurrency, config.warmup_requests - start)
+        await asyncio.gather(
+            *(_post(client, bodies[(start + k) % len(bodies)]) for k in range(count))
+        )
+    return await _measure(client, bodies, config, expected)
+
+
+def run_load_test(
+    base_url: str, config: LoadTestConfig, contract: Contract, bad: bool = False
+) -> LoadTestReport:
+    """Wait for the service to be ready, warm it up, measure, and check the thresholds.
+    ``bad``: send requests that break the contract; each must get 422."""
     base_url = base_url.rstrip("/") + "/"
     if not base_url.startswith(("http://", "https://")):
         raise UsageError(f"base URL must start with http:// or https://, got {base_url!r}")
-    bodies = request_bodies(config.payload, config.records_per_request, contract)
-    samples = asyncio.run(_run(base_url, bodies, config))
+    make_bodies = bad_request_bodies if bad else request_bodies
+    bodies = make_bodies(config.payload, config.records_per_request, contract)
+    samples = asyncio.run(_run(base_url, bodies, config, "422" if bad else "200"))
     return summarise(samples, config, base_url)

@@ -169,3 +169,94 @@ def _numeric_drift(
     ks = stats.ks_2samp(expected, actual)
     psi = population_stability_index(expected, actual, bins)
     return psi, "ks", float(ks.statistic), float(ks.pvalue)
+
+
+# --- batches, verdicts and live performance ------------------------------------------
+
+CAPTURE_PATTERN = "capture-*.jsonl"
+# The verdicts of `monitor`, most severe first, with the CLI's exit code for each.
+CONTRACT = "contract"  # the feed broke its contract: alert, do not retrain (exit 4)
+DRIFT = "drift"  # the inputs moved: retrain (exit 1)
+OK = "ok"
+
+
+def read_batch(path: Path, contract: Contract) -> pd.DataFrame:
+    """A scoring batch: a .csv or .parquet table, or a directory of the service's
+    capture files (observe.Capture), their extra columns (request_id, prediction...)
+    kept. Capture lines are read without type guessing (dtype=False): a categorical
+    value "1" stays text, as the contract says."""
+    from .errors import DataSourceError
+    from .ingest import read_table
+
+    if not path.is_dir():
+        return read_table(path, contract.text_columns)
+    files = sorted(path.rglob(CAPTURE_PATTERN))
+    if not files:
+        raise DataSourceError(f"{path}: no {CAPTURE_PATTERN} capture files")
+    frames = [pd.read_json(file, lines=True, dtype=False) for file in files]
+    return pd.concat(frames, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class ContractSplit:
+    """A batch split by the data contract: rows that meet it, coerced; how many do not."""
+
+    valid: pd.DataFrame
+    failing_rows: int
+    report: str | None  # the contract violations, or None when every row meets it
+
+
+def split_by_contract(batch: pd.DataFrame, contract: Contract) -> ContractSplit:
+    """Rows that meet the feature contract, and a count and report of those that do not.
+
+    A table-level failure (a missing column) leaves no valid row."""
+    from .validate import DataContractError, validate_features
+
+    try:
+        return ContractSplit(validate_features(batch, contract), 0, None)
+    except DataContractError as error:
+        rows = error.failures["row"].dropna()
+        if len(rows) < len(error.failures):  # a check on the whole table failed
+            return ContractSplit(batch.iloc[0:0], len(batch), error.report())
+        bad = batch.index.isin(rows.astype(int).unique())
+        try:
+            valid = validate_features(batch.loc[~bad], contract)
+        except DataContractError:
+            valid, bad[:] = batch.iloc[0:0], True
+        return ContractSplit(valid, int(bad.sum()), error.report())
+
+
+def write_monitor_report(
+    path: Path, split: ContractSplit, drift: DriftReport | None, run_id: str
+) -> str:
+    """Write the report of one monitor run (replacing any older one); return its verdict.
+
+    ``drift`` is None when no row met the contract."""
+    verdict = CONTRACT if split.failing_rows else (DRIFT if drift and drift.drift_detected else OK)
+    body: dict[str, object] = {
+        "run_id": run_id,
+        "verdict": verdict,
+        "rows": len(split.valid) + split.failing_rows,
+        "rows_failing_contract": split.failing_rows,
+        "contract_report": split.report,
+        **(drift.to_dict() if drift else {"drift_detected": None, "features": []}),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    return verdict
+
+
+def join_feedback(captured: pd.DataFrame, feedback: pd.DataFrame, target: str) -> pd.DataFrame:
+    """Captured predictions with their true labels: feedback rows (``request_id``, ``row``
+    (optional, default 0), ``target``) matched to captured ones by request id and row."""
+    from .errors import DataSourceError
+
+    missing = {"request_id", target} - set(feedback.columns)
+    if missing:
+        raise DataSourceError(f"feedback: missing column(s) {sorted(missing)}")
+    labels = feedback.assign(row=feedback.get("row", 0))
+    labels = labels[["request_id", "row", target]].astype({"request_id": str, "row": int})
+    predictions = captured[["request_id", "row", "prediction"]].astype(
+        {"request_id": str, "row": int}
+    )
+    return predictions.merge(labels, on=["request_id", "row"], how="inner")

@@ -7,9 +7,14 @@ configured margin, or when there is no champion yet. Serving and batch predictio
 load the ``champion`` alias, so promotion is the release step.
 """
 
+import getpass
+import json
 import logging
+import os
 import textwrap
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
 from .config import Params
 from .contract import load_contract
@@ -17,6 +22,9 @@ from .evaluate import Evaluation, evaluate_model, improvement, load_holdout
 from .predict import LoadedModel
 
 logger = logging.getLogger(__name__)
+
+# Tag of a promoted version: the version that was champion before it.
+PREVIOUS_CHAMPION_TAG = "champion.previous"
 
 
 @dataclass(frozen=True)
@@ -119,6 +127,13 @@ def promote(params: Params) -> PromotionOutcome:
     )
     _log_comparison(params, challenger_model, challenger, champion_model, champion, decision)
     if decision.promote:
+        if champion_model is not None:
+            # The champion history `rollback` walks back along.
+            tag_version(
+                params.mlflow,
+                challenger_model.version,
+                {PREVIOUS_CHAMPION_TAG: champion_model.version},
+            )
         set_alias(params.mlflow, CHAMPION, challenger_model.version)
         # The version is the champion now; leaving "challenger" on it as well would
         # make the next `promote` compare the champion with itself.
@@ -162,3 +177,67 @@ def _load_champion(params: Params) -> LoadedModel | None:
 
     found = find_version(params.mlflow, CHAMPION)
     return None if found is None else load(params.mlflow, version=str(found.version))
+
+
+@dataclass(frozen=True)
+class Rollback:
+    from_version: str
+    to_version: str
+    reason: str
+    time: str
+    actor: str
+
+    def record(self) -> dict[str, str]:
+        return {
+            "event": "rollback",
+            "from_version": self.from_version,
+            "to_version": self.to_version,
+            "reason": self.reason,
+            "time": self.time,
+            "actor": self.actor,
+        }
+
+
+def rollback(params: Params, reason: str, audit_file: Path) -> Rollback:
+    """Move the ``champion`` alias back to the previous champion (the version the
+    current one replaced), with an audit record: tags on both versions in the registry
+    and a JSON line appended to ``audit_file``.
+
+    Each rollback steps one champion further back. The versions are not touched
+    otherwise: promoting the rolled-back version again is an ordinary ``promote``.
+    """
+    from .errors import ModelNotFoundError
+    from .registry import CHAMPION, find_version, set_alias, tag_version
+
+    current = find_version(params.mlflow, CHAMPION)
+    if current is None:
+        raise ModelNotFoundError("no champion to roll back: run `train` then `promote` first")
+    previous = current.tags.get(PREVIOUS_CHAMPION_TAG)
+    if not previous:
+        raise ModelNotFoundError(
+            f"champion version {current.version} replaced no earlier champion: nothing to "
+            "roll back to"
+        )
+    event = Rollback(
+        from_version=str(current.version),
+        to_version=previous,
+        reason=reason,
+        time=datetime.now(UTC).isoformat(timespec="seconds"),
+        actor=os.environ.get("GITHUB_ACTOR") or getpass.getuser(),
+    )
+    set_alias(params.mlflow, CHAMPION, previous)
+    tag_version(
+        params.mlflow,
+        event.from_version,
+        {"rollback.to": previous, "rollback.reason": reason, "rollback.time": event.time},
+    )
+    tag_version(
+        params.mlflow,
+        previous,
+        {"rollback.restored_from": event.from_version, "rollback.time": event.time},
+    )
+    audit_file.parent.mkdir(parents=True, exist_ok=True)
+    with audit_file.open("a", encoding="utf-8") as audit:
+        audit.write(json.dumps(event.record()) + "\n")
+    logger.info("rolled %s back from version %s to %s", CHAMPION, event.from_version, previous)
+    return event

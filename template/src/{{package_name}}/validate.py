@@ -71,11 +71,11 @@ def training_schema(contract: Contract) -> pa.DataFrameSchema:
 class DataContractError(PipelineError):
     """A table broke its data contract; :attr:`failures` has one row per failing check.
 
-    Bad input for the commands that consume data (exit 2); the `validate` command,
-    whose job is the check, exits 1 instead.
+    A broken feed for every command that reads data, `validate` included (exit 4:
+    alert the feed's owners, retraining would not help).
     """
 
-    exit_code = ExitCode.USAGE
+    exit_code = ExitCode.CONTRACT_BROKEN
 
     def __init__(self, schema_name: str, failures: pd.DataFrame) -> None:
         self.schema_name = schema_name
