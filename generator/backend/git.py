@@ -5,9 +5,12 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator import signals
 from generator.errors import ForgemlError
 
 
@@ -274,6 +277,33 @@ def remove_worktree(repo: Path, dest: Path) -> None:
         check=False,
     )
     run_git(repo, "worktree", "prune")
+
+
+@contextmanager
+def scratch_worktree(repo: Path, start: str, prefix: str) -> Iterator[Path]:
+    """A detached worktree of `repo` at `start` in a new temporary directory, removed on
+    the way out, also on Ctrl-C or SIGTERM (a second signal cannot stop the removal)."""
+    scratch = Path(tempfile.mkdtemp(prefix=prefix))
+    worktree = scratch / repo.name
+    try:
+        add_worktree(repo, worktree, start)
+        yield worktree
+    finally:
+        with signals.deferred():
+            remove_worktree(repo, worktree)
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def commit_to_new_branch(worktree: Path, repo: Path, branch: str, message: str) -> str:
+    """Commit the worktree's changes, then create `branch` of `repo` at that commit.
+
+    The branch is created only once its commit exists, so a failure or a signal never
+    leaves an empty branch that a later run would take for finished work.
+    """
+    commit_all(worktree, message, fallback_name="forgeml", fallback_email="forgeml@localhost")
+    commit = resolve_commit(worktree, "HEAD") or ""
+    create_branch(repo, branch, commit)
+    return commit
 
 
 def delete_branch(repo: Path, branch: str) -> None:

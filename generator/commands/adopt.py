@@ -34,21 +34,19 @@ from typing import Any, Literal
 
 import yaml
 
-from generator import __version__, signals
+from generator import __version__
 from generator.backend import copier as copier_calls
 from generator.backend.git import (
     WorkTree,
     add_paths,
-    add_worktree,
     branch_exists,
-    commit_all,
-    create_branch,
+    commit_to_new_branch,
     current_branch,
     git_available,
     merge_file,
     project_files,
-    remove_worktree,
     resolve_commit,
+    scratch_worktree,
     status,
     work_tree,
 )
@@ -290,25 +288,11 @@ def _commit_on_branch(
     once the commit does, so a failure or a signal leaves no branch behind."""
     assert tree.head is not None  # checked by _adoptable
     base = current_branch(tree.root) or tree.head[:12]
-    scratch = Path(tempfile.mkdtemp(prefix="forgeml-adopt-"))
-    worktree = scratch / tree.root.name
-    try:
-        add_worktree(tree.root, worktree, tree.head)
+    with scratch_worktree(tree.root, tree.head, "forgeml-adopt-") as worktree:
         project = worktree / tree.prefix
         written = [_write(plan, rendered, project) for plan in plans]
         add_paths(worktree, [f"{tree.prefix}{path}" for path in written if path])
-        commit_all(
-            worktree,
-            _commit_message(release, plans),
-            fallback_name="forgeml",
-            fallback_email="forgeml@localhost",
-        )
-        commit = resolve_commit(worktree, "HEAD") or ""
-        create_branch(tree.root, branch, commit)
-    finally:
-        with signals.deferred():  # a second Ctrl-C must not leave half a worktree
-            remove_worktree(tree.root, worktree)
-            shutil.rmtree(scratch, ignore_errors=True)
+        commit = commit_to_new_branch(worktree, tree.root, branch, _commit_message(release, plans))
     return commit, base
 
 

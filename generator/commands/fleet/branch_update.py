@@ -16,23 +16,18 @@ holds no work) is replaced.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from generator import signals
 from generator.backend.git import (
-    add_worktree,
     branch_exists,
-    commit_all,
-    create_branch,
+    commit_to_new_branch,
     current_branch,
     delete_branch,
     is_ancestor,
-    remove_worktree,
     resolve_commit,
+    scratch_worktree,
 )
 from generator.commands.update import PartialUpdateError, update_project
 from generator.errors import ForgemlError
@@ -112,10 +107,7 @@ def update_on_branch(
 def _update_in_worktree(
     toplevel: Path, head: str, prefix: str, branch: str, target: str, trust: Trust | None
 ) -> tuple[ChangeSet, str]:
-    scratch = Path(tempfile.mkdtemp(prefix="forgeml-fleet-"))
-    worktree = scratch / toplevel.name
-    try:
-        add_worktree(toplevel, worktree, head)
+    with scratch_worktree(toplevel, head, "forgeml-fleet-") as worktree:
         try:
             result = update_project(worktree / prefix, to=target, trust=trust)
         except PartialUpdateError as error:
@@ -123,18 +115,12 @@ def _update_in_worktree(
             raise ForgemlError(f"{error.cause.message} (nothing was kept)") from error
         except ForgemlError as error:
             raise ForgemlError(f"{error.message} (nothing was kept)") from error
-        commit_all(
+        commit = commit_to_new_branch(
             worktree,
+            toplevel,
+            branch,
             _commit_message(result.from_version, target, result.changes),
-            fallback_name="forgeml",
-            fallback_email="forgeml@localhost",
         )
-        commit = resolve_commit(worktree, "HEAD") or ""
-        create_branch(toplevel, branch, commit)
-    finally:
-        with signals.deferred():  # a second Ctrl-C must not leave half a worktree
-            remove_worktree(toplevel, worktree)
-            shutil.rmtree(scratch, ignore_errors=True)
     return result.changes, commit
 
 
