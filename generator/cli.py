@@ -101,6 +101,24 @@ def main(
     signals.install()
 
 
+# The options `new` and `adopt` share: which template, and the answers given to it.
+TemplateOption = Annotated[
+    str | None,
+    typer.Option(help="Template path or git URL (default: the template bundled with forgeml)."),
+]
+VcsRefOption = Annotated[
+    str | None,
+    typer.Option("--vcs-ref", help="Template git ref to use (default: latest release)."),
+]
+DataOption = Annotated[
+    list[str] | None,
+    typer.Option("--data", "-d", help="Answer a question: KEY=VALUE (repeatable)."),
+]
+DataFileOption = Annotated[
+    Path | None, typer.Option("--data-file", help="YAML file of answers; --data wins.")
+]
+
+
 TrustOption = Annotated[
     bool,
     typer.Option(
@@ -117,24 +135,13 @@ TrustOption = Annotated[
 @reported(lambda _: "nothing was written")
 def new(
     dest: Annotated[Path, typer.Argument(help="Directory to create (must be new or empty).")],
-    template: Annotated[
-        str | None,
-        typer.Option(help="Template path or git URL (default: the template bundled with forgeml)."),
-    ] = None,
-    vcs_ref: Annotated[
-        str | None,
-        typer.Option("--vcs-ref", help="Template git ref to use (default: latest release)."),
-    ] = None,
+    template: TemplateOption = None,
+    vcs_ref: VcsRefOption = None,
     defaults: Annotated[
         bool, typer.Option("--defaults", help="Use defaults for every unanswered question.")
     ] = False,
-    data: Annotated[
-        list[str] | None,
-        typer.Option("--data", "-d", help="Answer a question: KEY=VALUE (repeatable)."),
-    ] = None,
-    data_file: Annotated[
-        Path | None, typer.Option("--data-file", help="YAML file of answers; --data wins.")
-    ] = None,
+    data: DataOption = None,
+    data_file: DataFileOption = None,
     git: Annotated[
         bool, typer.Option("--git/--no-git", help="Initialise a git repository and commit.")
     ] = True,
@@ -189,27 +196,16 @@ def adopt(
     path: Annotated[
         Path, typer.Argument(help="The git repository to adopt (default: here).")
     ] = Path(),
-    template: Annotated[
-        str | None,
-        typer.Option(help="Template path or git URL (default: the template bundled with forgeml)."),
-    ] = None,
-    vcs_ref: Annotated[
-        str | None,
-        typer.Option("--vcs-ref", help="Template git ref to use (default: latest release)."),
-    ] = None,
+    template: TemplateOption = None,
+    vcs_ref: VcsRefOption = None,
     defaults: Annotated[
         bool,
         typer.Option(
             "--defaults", help="Ask nothing: inferred answers, else the template's defaults."
         ),
     ] = False,
-    data: Annotated[
-        list[str] | None,
-        typer.Option("--data", "-d", help="Answer a question: KEY=VALUE (repeatable)."),
-    ] = None,
-    data_file: Annotated[
-        Path | None, typer.Option("--data-file", help="YAML file of answers; --data wins.")
-    ] = None,
+    data: DataOption = None,
+    data_file: DataFileOption = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the answers and the plan; change nothing.")
     ] = False,
