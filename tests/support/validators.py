@@ -9,11 +9,13 @@ installed) a missing validator fails the test instead.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,3 +64,26 @@ def check(cwd: Path, *argv: str, timeout: float = 300) -> subprocess.CompletedPr
         f"--- stdout ---\n{completed.stdout[-8000:]}\n--- stderr ---\n{completed.stderr[-4000:]}"
     )
     return completed
+
+
+# checkov pins an old `packaging` that breaks pytest: `.ci/run` gives it its own venv.
+CHECKOV = Path(__file__).resolve().parents[2] / ".tools" / "checkov" / "bin" / "checkov"
+
+
+def checkov(directory: Path, framework: str) -> Any:
+    """checkov's JSON report on `directory` for one framework (terraform, kubernetes...)."""
+    if not CHECKOV.exists():
+        pytest.skip(f"checkov venv missing ({CHECKOV}); .ci/run creates it")
+    completed = subprocess.run(
+        [
+            str(CHECKOV),
+            *("-d", str(directory), "--framework", framework, "--skip-download"),
+            *("-o", "json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert completed.stdout.strip(), completed.stderr[-4000:]
+    return json.loads(completed.stdout)

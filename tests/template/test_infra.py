@@ -28,6 +28,7 @@ import pytest
 import yaml
 
 from tests.support.generated import REPO_ROOT
+from tests.support.validators import checkov
 from tests.support.infra_project import infra_project
 
 hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 is not installed (pip install -e .[dev])")
@@ -44,7 +45,6 @@ TERRAFORM_DIRS = ("modules/ml_service", "envs/staging", "envs/prod")
 # The image's local mirror of the hashicorp/aws provider (see docs/infrastructure.md).
 PLUGIN_DIR = Path(os.environ.get("FORGEML_TF_PLUGIN_DIR", "/opt/tf-plugins"))
 AWS_MIRROR = PLUGIN_DIR / "registry.terraform.io" / "hashicorp" / "aws"
-CHECKOV = REPO_ROOT / ".tools" / "checkov" / "bin" / "checkov"
 DOCUMENTED_SKIPS = {
     "aws": {
         "CKV_AWS_109",
@@ -376,22 +376,8 @@ def test_tfvars_examples_set_only_declared_variables(projects: dict[str, Path], 
 
 @pytest.mark.parametrize("case", CLOUDS)
 def test_checkov_finds_no_failed_check(projects: dict[str, Path], case: str) -> None:
-    if not CHECKOV.exists():
-        pytest.skip(f"checkov venv missing ({CHECKOV}); .ci/run creates it")
     root = _terraform_root(projects[case])
-    completed = subprocess.run(
-        [
-            str(CHECKOV),
-            *("-d", str(root), "--framework", "terraform", "--skip-download"),
-            *("-o", "json"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert completed.stdout.strip(), completed.stderr[-4000:]
-    report = json.loads(completed.stdout)
+    report = checkov(root, "terraform")
     reports = report if isinstance(report, list) else [report]
     summary = reports[0]["summary"]
     failed = [

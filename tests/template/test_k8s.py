@@ -21,9 +21,9 @@ import pytest
 import yaml
 
 from tests.support.generated import REPO_ROOT
+from tests.support.validators import checkov
 from tests.support.infra_project import infra_project
 
-CHECKOV = REPO_ROOT / ".tools" / "checkov" / "bin" / "checkov"
 ENVS = ("staging", "prod")
 
 Manifest = dict[str, Any]
@@ -168,21 +168,7 @@ def test_manifests_validate_strictly(rendered: Path) -> None:
 
 
 def test_checkov_finds_no_failed_check(rendered: Path) -> None:
-    if not CHECKOV.exists():
-        pytest.skip(f"checkov venv missing ({CHECKOV}); .ci/run creates it")
-    completed = subprocess.run(
-        [
-            str(CHECKOV),
-            *("-d", str(rendered), "--framework", "kubernetes", "--skip-download"),
-            *("-o", "json"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert completed.stdout.strip(), completed.stderr[-4000:]
-    report = json.loads(completed.stdout)
+    report = checkov(rendered, "kubernetes")
     results = report["results"]
     failed = [
         f"{c['check_id']} {c['resource']} ({c['file_path']})" for c in results["failed_checks"]
