@@ -8,10 +8,15 @@ import re
 import signal
 import socket
 import subprocess
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from generator.commands.new import NewProject, create_project
 
@@ -97,3 +102,27 @@ def documented_predict(project: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     assert request is not None, "docs/serving.md lost its curl <<'JSON' request example"
     assert response is not None, "docs/serving.md lost its ```json response example"
     return json.loads(request.group(1)), json.loads(response.group(1))
+
+
+def request_json(url: str, payload: object | None = None) -> tuple[int, Any]:
+    """GET `url`, or POST `payload` as JSON; the status and the decoded answer."""
+    data = None if payload is None else json.dumps(payload).encode()
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def wait_ready(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    """Wait (up to 2 minutes) for the service's /ready; fail with its log if it never is."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            if request_json(f"{base}/ready")[0] == 200:
+                return
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"the service never became ready:\n{log.read_text()}")

@@ -26,7 +26,15 @@ import yaml
 
 from generator.commands.new import NewProject
 from tests.support.cases import ALL_CASES, MATRIX, REPRESENTATIVE
-from tests.support.generated import documented_predict, generate, project_env, run, served
+from tests.support.generated import (
+    documented_predict,
+    generate,
+    project_env,
+    request_json,
+    run,
+    served,
+    wait_ready,
+)
 
 # Jinja expressions, statements and comments; f-string braces like `{width}}` and
 # GitHub Actions expressions `${{ github.ref }}` (in .github/) are fine.
@@ -330,50 +338,30 @@ def test_make_docs_fails_on_a_broken_link(installed: Path) -> None:
     assert "runbook.md" in output, output
 
 
-def _request(url: str, payload: object | None = None) -> tuple[int, Any]:
-    data = None if payload is None else json.dumps(payload).encode()
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
-
-
 def test_train_then_serve_answers_predict(installed: Path, tmp_path: Path) -> None:
     run(installed, "make", "train")
     with served(installed, tmp_path / "serve.log") as (base, server):
-        deadline = time.monotonic() + 120
-        status = 0
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                status, _ = _request(f"{base}/ready")
-            except (urllib.error.URLError, ConnectionError):
-                status = 0
-            if status == 200:
-                break
-            time.sleep(0.5)
-        assert status == 200, (tmp_path / "serve.log").read_text()
+        wait_ready(base, server, tmp_path / "serve.log")
 
-        assert _request(f"{base}/health")[0] == 200
-        status, metadata = _request(f"{base}/metadata")
+        assert request_json(f"{base}/health")[0] == 200
+        status, metadata = request_json(f"{base}/metadata")
         assert status == 200
         assert metadata["model_version"]
 
         # The record of the contract's examples: every feature, in its JSON type.
         contract = yaml.safe_load((installed / "contract.yaml").read_text(encoding="utf-8"))
         record = {feature["name"]: feature["example"] for feature in contract["features"]}
-        status, body = _request(f"{base}/predict", {"records": [record, record]})
+        status, body = request_json(f"{base}/predict", {"records": [record, record]})
         assert status == 200, body
         assert len(body["predictions"]) == 2
         assert body["model_version"] == metadata["model_version"]
 
-        status, body = _request(f"{base}/predict", {"records": [{"not_a_feature": 1.0}]})
+        status, body = request_json(f"{base}/predict", {"records": [{"not_a_feature": 1.0}]})
         assert status == 422, body
 
         # The example of docs/serving.md works and its response has the real shape.
         example, documented = documented_predict(installed)
-        status, body = _request(f"{base}/predict", example)
+        status, body = request_json(f"{base}/predict", example)
         assert status == 200, body
         assert body.keys() == documented.keys()
         assert body["model_name"] == documented["model_name"]
@@ -425,7 +413,7 @@ def _flood_with_bad_requests(installed: Path, base: str, tmp_path: Path) -> None
     assert body["probes"]["count"] >= 10, output
     assert body["probes"]["failed"] == 0, output
     # The service is still well: a good request is answered, and /metrics counted the flood.
-    status, _ = _request(f"{base}/health")
+    status, _ = request_json(f"{base}/health")
     assert status == 200
     with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
         metrics = response.read().decode()

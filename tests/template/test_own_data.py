@@ -26,7 +26,14 @@ import pytest
 import yaml
 
 
-from tests.support.generated import generate, project_env, run, served
+from tests.support.generated import (
+    generate,
+    project_env,
+    request_json,
+    run,
+    served,
+    wait_ready,
+)
 
 
 def _package_file(package: str, *parts: str) -> Path:
@@ -96,28 +103,6 @@ def odd_export(destination: Path, rows: int = 50_000, seed: int = 0) -> None:
             )
 
 
-def _request(url: str, payload: object | None = None) -> tuple[int, Any]:
-    data = None if payload is None else json.dumps(payload).encode()
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
-
-
-def _wait_ready(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            if _request(f"{base}/ready")[0] == 200:
-                return
-        except (urllib.error.URLError, ConnectionError):
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"the service never became ready:\n{log.read_text()}")
-
-
 def _make(
     project: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -162,12 +147,12 @@ def whole_flow(
 
     log = tmp_path / "serve.log"
     with served(project, log) as (base, server):
-        _wait_ready(base, server, log)
+        wait_ready(base, server, log)
         record = _example(contract)
         missing = {
             feature["name"]: None for feature in contract["features"] if feature.get("nullable")
         }
-        status, body = _request(f"{base}/predict", {"records": [record, {**record, **missing}]})
+        status, body = request_json(f"{base}/predict", {"records": [record, {**record, **missing}]})
         assert status == 200, body
         predictions = [item["prediction"] for item in body["predictions"]]
         if contract["target"]["task"] == "classification":
@@ -178,9 +163,9 @@ def whole_flow(
             }
         else:
             assert all(isinstance(value, float) for value in predictions)
-        status, body = _request(f"{base}/predict", {"records": [{**record, "typo": 1}]})
+        status, body = request_json(f"{base}/predict", {"records": [{**record, "typo": 1}]})
         assert status == 422, body
-        schema = _request(f"{base}/openapi.json")[1]["components"]["schemas"]["Record"]
+        schema = request_json(f"{base}/openapi.json")[1]["components"]["schemas"]["Record"]
         assert list(schema["properties"]) == [f["name"] for f in contract["features"]]
 
     run(project, "make", "predict")
