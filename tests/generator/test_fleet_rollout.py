@@ -456,3 +456,32 @@ def test_each_repository_gets_its_own_policy_and_the_text_report_names_them(
     assert any(line.split()[:3] == ["strict", "updated", "1.0.0"] for line in lines), lines
     assert any(line.split()[:2] == ["relaxed", "pushed"] for line in lines), lines
     assert str(workspace) not in result.output.split("Push")[0], "names, not clone paths"
+
+
+def test_a_workspace_in_use_by_another_run_is_refused_before_anything_is_cloned(
+    origin: Path, tmp_path: Path
+) -> None:
+    import fcntl
+    import os
+
+    fleet_file = write_fleet(
+        tmp_path / "fleet.toml", [bare_remote(origin, tmp_path / "a.git").as_uri()]
+    )
+    workspace = tmp_path / "workspace"
+    args = ["fleet", "update", str(fleet_file), "--workspace", str(workspace)]
+    # Another run holds the lock: flock locks belong to an open file, so a second open
+    # of the same file in this process conflicts exactly as another process would.
+    holder = os.open(tmp_path / "workspace.lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    try:
+        refused = runner.invoke(app, args)
+    finally:
+        os.close(holder)
+
+    assert refused.exit_code == 2, refused.output
+    assert f"workspace {workspace} is in use by another forgeml fleet run" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1
+    assert not workspace.exists(), "nothing cloned while another run held the workspace"
+    # Released (as the kernel does when the holder exits), the next run goes ahead.
+    assert runner.invoke(app, args).exit_code == 0
+    assert len(list(workspace.iterdir())) == 1

@@ -17,7 +17,7 @@ from generator.commands.fleet import FleetReport, ProgressCallback, run_fleet
 from generator.commands.fleet.fleetfile import FleetFile, FleetRepository, render_fleet_file
 from generator.commands.fleet.ops import Operation, RepoResult, RepoUpdate, failed
 from generator.commands.fleet.publish import Publication, publish, publishable
-from generator.commands.fleet.workspace import Checkout, sync_all
+from generator.commands.fleet.workspace import Checkout, locked, sync_all
 from generator.errors import EXIT_OK, EXIT_PROBLEMS
 from generator.policy.file import Policy, load_policy
 from generator.templates.trust import Trust
@@ -58,33 +58,35 @@ def run_rollout(
         for path in dict.fromkeys(repository.policy for repository in fleet.repositories)
         if path is not None and policy is None
     }
-    checkouts = sync_all(fleet.repositories, workspace, jobs)
-    results: dict[Path, RepoResult] = {}
-    for checkout in checkouts:
-        if checkout.error is not None:
-            results[checkout.path] = failed(operation, checkout.path, checkout.error)
-    # One fleet run per policy: `--policy` for all, else each repository's own setting.
-    groups: dict[Path | None, list[Path]] = {}
-    for checkout in checkouts:
-        if checkout.error is None:
-            key = None if policy is not None else checkout.repository.policy
-            groups.setdefault(key, []).append(checkout.path)
-    for policy_path, paths in groups.items():
-        chosen = policy if policy_path is None else policies[policy_path]
-        ran = run_fleet(
-            operation, paths, jobs=jobs, policy=chosen, on_result=on_result, trust=trust
+    # The lock covers every step that touches the clones: sync, update, push.
+    with locked(workspace):
+        checkouts = sync_all(fleet.repositories, workspace, jobs)
+        results: dict[Path, RepoResult] = {}
+        for checkout in checkouts:
+            if checkout.error is not None:
+                results[checkout.path] = failed(operation, checkout.path, checkout.error)
+        # One fleet run per policy: `--policy` for all, else each repository's own setting.
+        groups: dict[Path | None, list[Path]] = {}
+        for checkout in checkouts:
+            if checkout.error is None:
+                key = None if policy is not None else checkout.repository.policy
+                groups.setdefault(key, []).append(checkout.path)
+        for policy_path, paths in groups.items():
+            chosen = policy if policy_path is None else policies[policy_path]
+            ran = run_fleet(
+                operation, paths, jobs=jobs, policy=chosen, on_result=on_result, trust=trust
+            )
+            results.update((result.path, result) for result in ran.results)
+        ordered = tuple(results[checkout.path] for checkout in checkouts)
+        publications = tuple(
+            _publish(checkout, result, push, github, label)
+            for checkout, result in zip(checkouts, ordered, strict=True)
         )
-        results.update((result.path, result) for result in ran.results)
-    ordered = tuple(results[checkout.path] for checkout in checkouts)
-    publications = tuple(
-        _publish(checkout, result, push, github, label)
-        for checkout, result in zip(checkouts, ordered, strict=True)
-    )
-    return Rollout(
-        FleetReport(operation, ordered),
-        tuple(checkout.repository for checkout in checkouts),
-        publications,
-    )
+        return Rollout(
+            FleetReport(operation, ordered),
+            tuple(checkout.repository for checkout in checkouts),
+            publications,
+        )
 
 
 def _publish(

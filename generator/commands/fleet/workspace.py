@@ -7,16 +7,24 @@ branch and forgeml's leftover update branches are deleted: the workspace belongs
 forgeml, nobody works in it, and the remote is the truth. A clone is made in a hidden
 directory and renamed into place, so an interrupted run never leaves a half clone that
 a later run would take for a good one.
+
+Two runs must not share a workspace (both would reset and branch the same clones), so a
+run holds an exclusive lock on `<workspace>.lock` from the first clone to the last push.
+It is an advisory `flock`: the kernel drops it when the process ends, even on SIGKILL,
+so there is never a stale lock to clean up by hand.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
 import re
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +55,25 @@ class Checkout:
 
 def default_workspace() -> Path:
     return Path(user_cache_dir("forgeml")) / "fleet"
+
+
+@contextmanager
+def locked(workspace: Path) -> Iterator[None]:
+    """Hold the workspace for this run; refuse (exit 2) while another run holds it."""
+    workspace.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = workspace.with_name(f"{workspace.name}.lock")
+    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ForgemlError(
+                f"workspace {workspace} is in use by another forgeml fleet run; wait for it "
+                "to finish or pass another --workspace"
+            ) from None
+        yield
+    finally:
+        os.close(descriptor)  # closing the descriptor releases the lock
 
 
 def checkout_dir(workspace: Path, url: str) -> Path:
