@@ -1,9 +1,10 @@
 """The GitHub REST API, through PyGithub: the only module that talks to GitHub.
 
-forgeml needs four things of it: the open pull request of a branch, creating one,
-refreshing its title and body, labelling it, and listing an organisation's
-repositories. PyGithub is an optional dependency (`pip install forgeml[github]`),
-imported only here and only when one of these is asked for.
+forgeml needs these things of it: the open pull request of a branch, creating one,
+refreshing its title and body, labelling it, closing the ones a newer one supersedes,
+and listing an organisation's repositories. PyGithub is an optional dependency
+(`pip install forgeml[github]`), imported only here and only when one of these is asked
+for.
 
 Transient failures are PyGithub's `GithubRetry`: 5xx and 429 answers are retried with
 exponential backoff, and a 403 or 429 that signals a rate limit waits for the limit's
@@ -142,6 +143,30 @@ class GitHubClient:
             if label:
                 pull.add_to_labels(label)
             return PullRequestRef(pull.number, pull.html_url, action, bool(pull.draft))
+
+    def close_superseded(
+        self, repository: str, *, head_prefix: str, keep: str, comment: str
+    ) -> tuple[str, ...]:
+        """Close the open pull requests from this repository's `head_prefix*` branches
+        other than `keep`, each with `comment`; the URLs of those closed.
+
+        Only pull requests whose head is in the repository itself (not a fork) count:
+        a contributor's fork can name a branch anything. Branches are left in place, so
+        a closed pull request can be reopened with its commits.
+        """
+        closed: list[str] = []
+        with _errors(f"superseded pull requests of {repository}"):
+            repo = self._api.get_repo(repository)
+            owner = repository.split("/", 1)[0]
+            for pull in repo.get_pulls(state="open"):
+                head = pull.head
+                if head.label != f"{owner}:{head.ref}" or head.ref == keep:
+                    continue
+                if head.ref.startswith(head_prefix):
+                    pull.create_issue_comment(comment)
+                    pull.edit(state="closed")
+                    closed.append(pull.html_url)
+        return tuple(closed)
 
     def _find_open(self, repo: Any, owner: str, head: str, base: str) -> Any:
         for pull in repo.get_pulls(state="open", head=f"{owner}:{head}", base=base):

@@ -40,7 +40,12 @@ def rollout_text(rollout: Rollout) -> RenderableType:
             pull = publication.pull_request or "-"
             if publication.pull_request_action:
                 pull = f"{pull} ({publication.pull_request_action})"
-            notes = "; ".join(filter(None, (publication.error, publication.detail)))
+            closed = (
+                f"closed superseded {', '.join(publication.superseded)}"
+                if publication.superseded
+                else None
+            )
+            notes = "; ".join(filter(None, (publication.error, publication.detail, closed)))
             style = "bold red" if publication.needs_attention else ""
             table.add_row(Text(repository.name, style=style), publication.push, pull, notes)
         parts += [Text(""), table]

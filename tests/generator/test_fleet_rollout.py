@@ -337,6 +337,34 @@ def test_pull_requests_are_opened_once_labelled_and_draft_on_conflicts(
     assert not github.failures
 
 
+def test_a_newer_pull_request_closes_the_superseded_ones_and_only_those(
+    origin: Path, tmp_path: Path, github: GitHubState
+) -> None:
+    remote = bare_remote(origin, tmp_path / "churn.git")
+    fleet_file = write_fleet(tmp_path / "fleet.toml", [remote.as_uri()], github="acme/repo-{index}")
+    older = github.new_pull("acme/repo-0", "forgeml/update-1.5.0", "main", "older release")
+    from_fork = github.new_pull(
+        "acme/repo-0", "forgeml/update-1.4.0", "main", "a fork's branch", head_owner="someone"
+    )
+    feature = github.new_pull("acme/repo-0", "feature/x", "main", "someone's work")
+
+    code, report = fleet(
+        "update", str(fleet_file), "--workspace", str(tmp_path / "ws"), "--pull-requests"
+    )
+
+    assert code == 0
+    publication = report["repositories"][0]["publication"]
+    new = github.pulls["acme/repo-0"][-1]
+    assert new["head"]["ref"] == BRANCH
+    assert publication["superseded"] == [older["html_url"]]
+    assert older["state"] == "closed"
+    assert [c["body"] for c in older["comments"]] == [
+        f"Superseded by {new['html_url']} (Update template from 1.0.0 to 2.0.0)."
+    ]
+    assert (from_fork["state"], feature["state"], new["state"]) == ("open", "open", "open")
+    assert from_fork["comments"] == feature["comments"] == []
+
+
 def test_pull_requests_need_a_token_before_anything_is_cloned(
     origin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,9 +1,10 @@
 """A local stand-in for the GitHub REST API endpoints forgeml uses, on 127.0.0.1.
 
-It keeps pull requests and labels in memory and answers with JSON shaped like GitHub's
-documented responses (https://docs.github.com/en/rest/pulls/pulls,
-/rest/issues/labels, /rest/repos/repos#list-organization-repositories): the fields a
-client reads, with the same names and types, and `Link` headers for pagination. It can
+It keeps pull requests, labels and comments in memory and answers with JSON shaped like
+GitHub's documented responses (https://docs.github.com/en/rest/pulls/pulls,
+/rest/issues/labels, /rest/issues/comments,
+/rest/repos/repos#list-organization-repositories): the fields a client reads, with the
+same names and types, and `Link` headers for pagination. It can
 be told to fail the next requests (a 502, or a 429 or 403 rate limit with Retry-After)
 so retries are exercised through the real client.
 """
@@ -32,6 +33,37 @@ class GitHubState:
     failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def new_pull(
+        self,
+        repo: str,
+        head: str,
+        base: str,
+        title: str,
+        body: str | None = None,
+        head_owner: str | None = None,
+    ) -> dict[str, Any]:
+        """Open a pull request (from `head_owner`'s fork when given), as GitHub stores it."""
+        owner = repo.split("/", maxsplit=1)[0]
+        number = sum(len(listed) for listed in self.pulls.values()) + 1
+        pull = {
+            "id": 1000 + number,
+            "number": number,
+            "state": "open",
+            "title": title,
+            "body": body,
+            "draft": False,
+            "labels": [],
+            "comments": [],  # not a GitHub field: the issue comments, kept for the tests
+            "url": f"{self.base_url}/repos/{repo}/pulls/{number}",
+            "html_url": f"https://github.com/{repo}/pull/{number}",
+            "issue_url": f"{self.base_url}/repos/{repo}/issues/{number}",
+            "head": {"label": f"{head_owner or owner}:{head}", "ref": head, "sha": "0" * 40},
+            "base": {"label": f"{owner}:{base}", "ref": base, "sha": "0" * 40},
+            "user": {"login": "forgeml-bot[bot]", "type": "Bot"},
+        }
+        self.pulls.setdefault(repo, []).append(pull)
+        return pull
 
     def repository(self, full_name: str) -> dict[str, Any]:
         owner, name = full_name.split("/")
@@ -88,6 +120,7 @@ class _Handler(BaseHTTPRequestHandler):
             (r"/repos/([^/]+/[^/]+)/pulls", self._pulls),
             (r"/repos/([^/]+/[^/]+)/pulls/(\d+)", self._one_pull),
             (r"/repos/([^/]+/[^/]+)/issues/(\d+)/labels", self._labels),
+            (r"/repos/([^/]+/[^/]+)/issues/(\d+)/comments", self._comments),
         )
         for pattern, serve in routes:
             if match := re.fullmatch(pattern, path):
@@ -124,23 +157,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(
                 422, {"message": "Validation Failed", "errors": [{"message": problem}]}
             )
-        number = sum(len(listed) for listed in state.pulls.values()) + 1
-        pull = {
-            "id": 1000 + number,
-            "number": number,
-            "state": "open",
-            "title": body["title"],
-            "body": body.get("body"),
-            "draft": bool(body.get("draft", False)),
-            "labels": [],
-            "url": f"{state.base_url}/repos/{repo}/pulls/{number}",
-            "html_url": f"https://github.com/{repo}/pull/{number}",
-            "issue_url": f"{state.base_url}/repos/{repo}/issues/{number}",
-            "head": {"label": f"{owner}:{body['head']}", "ref": body["head"], "sha": "0" * 40},
-            "base": {"label": f"{owner}:{body['base']}", "ref": body["base"], "sha": "0" * 40},
-            "user": {"login": "forgeml-bot[bot]", "type": "Bot"},
-        }
-        pulls.append(pull)
+        pull = state.new_pull(repo, body["head"], body["base"], body["title"], body.get("body"))
+        pull["draft"] = bool(body.get("draft", False))
         return self._json(201, pull)
 
     def _one_pull(
@@ -166,6 +184,16 @@ class _Handler(BaseHTTPRequestHandler):
                 label = {"id": len(pull["labels"]) + 1, "name": name, "color": "ededed"}
                 pull["labels"].append(label)
         return self._json(200, pull["labels"])
+
+    def _comments(
+        self, method: str, path: str, query: dict[str, str], body: Any, repo: str, number: str
+    ) -> None:
+        pull = self._pull(repo, int(number))
+        if pull is None or method != "POST":
+            return self._json(404, {"message": "Not Found"})
+        comment = {"id": 5000 + len(pull["comments"]), "body": body["body"]}
+        pull["comments"].append(comment)
+        return self._json(201, comment)
 
     def _pull(self, full_name: str, number: int) -> dict[str, Any] | None:
         return next((p for p in self.state.pulls.get(full_name, []) if p["number"] == number), None)

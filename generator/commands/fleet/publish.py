@@ -6,6 +6,11 @@ it still holds nothing but forgeml's single update commit. Once someone has push
 fix on it (say, resolved the conflicts), forgeml leaves it alone. When the new update
 is the same as the pushed one (same parent, same files), nothing is pushed, so re-runs
 do not churn the pull request's commits.
+
+A newer release's pull request supersedes the older ones still open (forgeml/update-0.2.0
+when forgeml/update-0.3.0 is opened): they are closed with a comment pointing at the new
+one, the way dependency bots do, so a repository has one template pull request to review.
+Their branches stay, so a closed pull request can be reopened.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from generator.backend.git import (
     tree_of,
 )
 from generator.backend.github import GitHubClient
-from generator.commands.fleet.branch_update import BranchUpdate
+from generator.commands.fleet.branch_update import BRANCH_PREFIX, BranchUpdate
 from generator.commands.fleet.workspace import Checkout
 from generator.errors import ForgemlError
 
@@ -39,6 +44,8 @@ class Publication:
     pull_request_action: str | None = None
     # What went wrong pushing or with the pull request.
     error: str | None = None
+    # Older forgeml pull requests this one superseded and closed.
+    superseded: tuple[str, ...] = ()
 
     @property
     def needs_attention(self) -> bool:
@@ -78,12 +85,18 @@ def publish(
             draft=bool(update.changes.conflicts),
             label=label,
         )
+        superseded = github.close_superseded(
+            slug,
+            head_prefix=BRANCH_PREFIX,
+            keep=update.branch or "",
+            comment=f"Superseded by {pull.url} ({pull_request_title(update)}).",
+        )
     except ForgemlError as error:
         return Publication(push.push, push.detail, error=error.message)
     except Exception as error:  # a bug or a malformed answer costs one repository
         detail = f"internal error: {type(error).__name__}: {error}"
         return Publication(push.push, push.detail, error=detail)
-    return Publication(push.push, push.detail, pull.url, pull.action)
+    return Publication(push.push, push.detail, pull.url, pull.action, superseded=superseded)
 
 
 def push_update(checkout: Checkout, update: BranchUpdate) -> Publication:
