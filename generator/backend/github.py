@@ -1,7 +1,7 @@
 """The GitHub REST API, through PyGithub: the only module that talks to GitHub.
 
 forgeml needs these things of it: the open pull request of a branch, creating one,
-refreshing its title and body, labelling it, closing the ones a newer one supersedes,
+refreshing its title, body and draft status, labelling it, closing the ones a newer one supersedes,
 and listing an organisation's repositories. PyGithub is an optional dependency
 (`pip install forgeml[github]`), imported only here and only when one of these is asked
 for.
@@ -128,8 +128,9 @@ class GitHubClient:
         """Open the pull request of `head` into `base`, or refresh the one already open.
 
         Idempotent: the open pull request is looked up by its head branch first, so a
-        re-run edits it instead of opening a second one. Draft status can only be set
-        when the pull request is opened (the REST API cannot change it later).
+        re-run edits it instead of opening a second one, and moves it in or out of draft
+        when the update's conflicts come or go (GraphQL mutations: the REST API sets
+        draft status only when a pull request is opened).
         """
         with _errors(f"pull request for {repository}"):
             repo = self._api.get_repo(repository)
@@ -137,6 +138,7 @@ class GitHubClient:
             existing = self._find_open(repo, owner, head, base)
             if existing is not None:
                 existing.edit(title=title, body=body)
+                _set_draft(existing, draft)
                 pull, action = existing, "updated"
             else:
                 pull, action = self._create(repo, owner, head, base, title, body, draft), "created"
@@ -197,6 +199,15 @@ class GitHubClient:
                 for repo in listed
                 if not repo.archived
             ]
+
+
+def _set_draft(pull: Any, draft: bool) -> None:
+    if bool(pull.draft) == draft:
+        return
+    if draft:
+        pull.convert_to_draft()
+    else:
+        pull.mark_ready_for_review()
 
 
 @contextmanager

@@ -327,7 +327,12 @@ def test_pull_requests_are_opened_once_labelled_and_draft_on_conflicts(
     # A transient failure and a rate limit on the way: retried, then the same pull request.
     github.failures += [(502, {}), (429, {"Retry-After": "1"})]
     churn[0]["body"] = "edited by someone"
+    # Draft status follows the update: as if churn's last update had conflicts and
+    # fraud's had none, the re-run marks churn ready and puts fraud back in draft.
+    churn[0]["draft"], fraud[0]["draft"] = True, False
     _, report = fleet(*args)
+
+    assert (churn[0]["draft"], fraud[0]["draft"]) == (False, True)
 
     assert [r["publication"]["pull_request_action"] for r in report["repositories"]] == [
         "updated", "updated",

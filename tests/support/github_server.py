@@ -48,6 +48,7 @@ class GitHubState:
         number = sum(len(listed) for listed in self.pulls.values()) + 1
         pull = {
             "id": 1000 + number,
+            "node_id": f"PR_{1000 + number}",
             "number": number,
             "state": "open",
             "title": title,
@@ -115,6 +116,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self, method: str, path: str, query: dict[str, str], body: Any) -> None:
         routes = (
+            (r"/graphql", self._graphql),
             (r"/orgs/([^/]+)", self._org),
             (r"/orgs/([^/]+)/repos", self._org_repos),
             (r"/repos/([^/]+/[^/]+)/pulls", self._pulls),
@@ -126,6 +128,23 @@ class _Handler(BaseHTTPRequestHandler):
             if match := re.fullmatch(pattern, path):
                 return serve(method, path, query, body, *match.groups())
         return self._json(404, {"message": "Not Found"})
+
+    def _graphql(self, method: str, path: str, query: dict[str, str], body: Any) -> None:
+        """The two draft mutations (docs.github.com/en/graphql/reference/mutations)."""
+        drafts = {"convertPullRequestToDraft": True, "markPullRequestReadyForReview": False}
+        name = re.search(r"\{ (\w+)\(input:", body["query"])
+        if method != "POST" or name is None or name.group(1) not in drafts:
+            return self._json(200, {"errors": [{"message": "unsupported query"}]})
+        node = body["variables"]["input"]["pullRequestId"]
+        pull = next(
+            (p for listed in self.state.pulls.values() for p in listed if p["node_id"] == node),
+            None,
+        )
+        if pull is None:
+            return self._json(200, {"errors": [{"type": "NOT_FOUND", "message": node}]})
+        pull["draft"] = drafts[name.group(1)]
+        result = {"clientMutationId": None, "pullRequest": {"isDraft": pull["draft"]}}
+        return self._json(200, {"data": {name.group(1): result}})
 
     def _org(self, method: str, path: str, query: dict[str, str], body: Any, org: str) -> None:
         if org not in self.state.org_repos:
