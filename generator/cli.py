@@ -101,6 +101,10 @@ def main(
     signals.install()
 
 
+def _choices(choices: type[StrEnum]) -> str:
+    return "|".join(choice.value for choice in choices)
+
+
 # The options `new` and `adopt` share: which template, and the answers given to it.
 TemplateOption = Annotated[
     str | None,
@@ -116,6 +120,10 @@ DataOption = Annotated[
 ]
 DataFileOption = Annotated[
     Path | None, typer.Option("--data-file", help="YAML file of answers; --data wins.")
+]
+# The report format of every command that reports (check has more formats: CheckFormat).
+FormatOption = Annotated[
+    str, typer.Option("--format", metavar=_choices(ReportFormat), help="Report format.")
 ]
 
 
@@ -186,10 +194,6 @@ def new(
     out.print("  make setup && make train")
 
 
-def _choices(choices: type[StrEnum]) -> str:
-    return "|".join(choice.value for choice in choices)
-
-
 @app.command()
 @reported()
 def adopt(
@@ -209,6 +213,7 @@ def adopt(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the answers and the plan; change nothing.")
     ] = False,
+    output_format: FormatOption = "text",
 ) -> None:
     """Bring an existing git repository under the template, on a new branch.
 
@@ -221,8 +226,9 @@ def adopt(
 
     from generator.commands.adopt import adopt_repository
     from generator.project.answers import parse_data
-    from generator.reports.adopt import adopt_text
+    from generator.reports.adopt import adopt_json, adopt_text
 
+    report_format = parse_choice(ReportFormat, output_format, "--format")
     result = adopt_repository(
         path,
         data=parse_data(data or [], data_file),
@@ -232,7 +238,8 @@ def adopt(
         defaults=defaults or not sys.stdin.isatty(),
         dry_run=dry_run,
     )
-    typer.echo(adopt_text(result), nl=False)
+    rendered = adopt_json(result) if report_format is ReportFormat.JSON else adopt_text(result)
+    typer.echo(rendered, nl=False)
     raise typer.Exit(result.exit_code)
 
 
@@ -262,9 +269,7 @@ def update(
         list[str] | None,
         typer.Option("--data", "-d", metavar="KEY=VALUE", help="Change an answer (repeatable)."),
     ] = None,
-    output_format: Annotated[
-        str, typer.Option("--format", metavar=_choices(ReportFormat), help="Report format.")
-    ] = "text",
+    output_format: FormatOption = "text",
     trust: TrustOption = False,
 ) -> None:
     """Update a generated project to a newer template release, keeping local edits.
@@ -313,9 +318,7 @@ def diff(
 @reported()
 def check_update(
     path: Annotated[Path, typer.Argument(help="The generated project (default: here).")] = Path(),
-    output_format: Annotated[
-        str, typer.Option("--format", metavar=_choices(ReportFormat), help="Report format.")
-    ] = "text",
+    output_format: FormatOption = "text",
 ) -> None:
     """Tell whether a newer template release is available.
 
@@ -408,9 +411,6 @@ WorkspaceOption = Annotated[
         help="Where a fleet file's repositories are cloned (default: the user cache).",
     ),
 ]
-FleetFormatOption = Annotated[
-    str, typer.Option("--format", metavar=_choices(ReportFormat), help="Report format.")
-]
 
 
 @fleet_app.command("status")
@@ -418,7 +418,7 @@ def fleet_status(
     roots: RootsArgument,
     jobs: JobsOption = None,
     policy: FleetPolicyOption = None,
-    output_format: FleetFormatOption = "text",
+    output_format: FormatOption = "text",
     workspace: WorkspaceOption = None,
 ) -> None:
     """Template release, releases behind, policy violations and drift, per repository.
@@ -433,7 +433,7 @@ def fleet_check(
     roots: RootsArgument,
     jobs: JobsOption = None,
     policy: FleetPolicyOption = None,
-    output_format: FleetFormatOption = "text",
+    output_format: FormatOption = "text",
     workspace: WorkspaceOption = None,
 ) -> None:
     """`forgeml check` every repository. Exit 0 when all conform, else 1."""
@@ -444,7 +444,7 @@ def fleet_check(
 def fleet_update(
     roots: RootsArgument,
     jobs: JobsOption = None,
-    output_format: FleetFormatOption = "text",
+    output_format: FormatOption = "text",
     workspace: WorkspaceOption = None,
     push: Annotated[
         bool, typer.Option("--push", help="Fleet file: push each update branch to its remote.")

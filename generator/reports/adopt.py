@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from generator.commands.adopt import Action, AdoptResult
 
 
@@ -49,3 +52,24 @@ def _next_steps(result: AdoptResult) -> list[str]:
         )
     steps.append("  run `forgeml check`, then open a pull request to merge the branch.")
     return steps
+
+
+def adopt_json(result: AdoptResult) -> str:
+    """The same facts for scripts: one entry per file with its action and reason."""
+    payload: dict[str, Any] = {
+        "path": str(result.path),
+        "source": result.source,
+        "release": result.release,
+        "branch": result.branch,
+        "dry_run": result.dry_run,
+        "commit": result.commit,
+        "base": result.base,
+        "answers": result.answers,
+        "inferred_from": result.inferred_from,
+        "files": [
+            {"path": plan.path, "action": plan.action, "reason": plan.reason}
+            for plan in result.files
+        ],
+        "exit_code": result.exit_code,
+    }
+    return json.dumps(payload, indent=2, default=str) + "\n"

@@ -8,6 +8,7 @@ adoption.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -177,6 +178,29 @@ def test_dry_run_prints_the_plan_and_changes_nothing(repo: Path, template: Path)
     assert re.search(r"Kept as they are \(created once\) \(1\):\n  params.yaml", result.output)
     assert "  data/sample.csv" in result.output
     assert tree_digest(repo) == before  # .git included: no branch, no object
+
+
+def test_the_json_report_lists_every_file_with_its_action(repo: Path, template: Path) -> None:
+    result = adopt(repo, template, "--dry-run", "--format", "json")
+
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output)
+    assert report["dry_run"] is True
+    assert report["commit"] is None
+    assert report["release"] == "1.0.0"
+    assert report["branch"] == "forgeml/adopt-1.0.0"
+    assert report["exit_code"] == 1
+    actions = {entry["path"]: entry["action"] for entry in report["files"]}
+    assert actions["README.md"] == "conflict"
+    assert actions["params.yaml"] == "keep"
+    assert actions["data/sample.csv"] == "add"
+    assert report["inferred_from"]["description"].startswith("README.md")
+
+
+def test_a_bad_report_format_is_refused(repo: Path, template: Path) -> None:
+    result = adopt(repo, template, "--format", "yaml")
+    assert result.exit_code == 2
+    assert "--format" in result.output
 
 
 def test_a_repository_without_conflicts_exits_0(tmp_path: Path, template: Path) -> None:
