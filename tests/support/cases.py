@@ -39,6 +39,14 @@ STATIC_ONLY: dict[str, dict[str, str]] = {
     "cloud-aws": {"cloud": "aws"},
     "cloud-gcp-kubernetes": {"cloud": "gcp", "deploy_target": "kubernetes"},
     "cloud-azure": {"cloud": "azure"},
+    # The ray engine alone, and with its KubeRay RayJob (tests/template/test_ray.py).
+    "engine-ray": {"engine": "ray"},
+    "engine-ray-regression-cloud-azure-kubernetes": {
+        "engine": "ray",
+        "ml_task": "regression",
+        "cloud": "azure",
+        "deploy_target": "kubernetes",
+    },
     "cloud-aws-kubernetes-longest-names": {
         "cloud": "aws",
         "deploy_target": "kubernetes",
