@@ -160,7 +160,7 @@ def test_rayjob_sh_submits_the_overlays_rayjob_and_waits_for_success(
     project: Path, tmp_path: Path
 ) -> None:
     completed, fake = _rayjob_sh(
-        project, tmp_path, ["\\tInitializing\\t", "RUNNING\\tRunning\\t", "SUCCEEDED\\tComplete\\t"]
+        project, tmp_path, [";Initializing;", "RUNNING;Running;", "SUCCEEDED;Complete;"]
     )
     assert completed.returncode == 0, completed.stderr
     assert "registered 'ml-project' version 3" in completed.stdout, "the job's log is shown"
@@ -181,20 +181,20 @@ def test_rayjob_sh_submits_the_overlays_rayjob_and_waits_for_success(
 
 def test_rayjob_sh_exits_with_the_entrypoints_code(project: Path, tmp_path: Path) -> None:
     message = "Job entrypoint command failed with exit code 4, last available logs: ..."
-    completed, _ = _rayjob_sh(project, tmp_path, [f"FAILED\\tComplete\\t{message}"])
+    completed, _ = _rayjob_sh(project, tmp_path, [f"FAILED;Complete;{message}"])
     assert completed.returncode == 4, completed.stderr
     assert "ended FAILED (exit code 4)" in completed.stderr
 
 
 def test_rayjob_sh_fails_when_the_cluster_does_not_start(project: Path, tmp_path: Path) -> None:
-    completed, _ = _rayjob_sh(project, tmp_path, ["\\tFailed\\tRayCluster could not start"])
+    completed, _ = _rayjob_sh(project, tmp_path, [";Failed;RayCluster could not start"])
     assert completed.returncode == 3
     assert "failed before the job ended: RayCluster could not start" in completed.stderr
 
 
 def test_rayjob_sh_gives_up_after_its_timeout(project: Path, tmp_path: Path) -> None:
     completed, _ = _rayjob_sh(
-        project, tmp_path, ["RUNNING\\tRunning\\t"], RAYJOB_TIMEOUT="1", RAYJOB_POLL="1"
+        project, tmp_path, ["RUNNING;Running;"], RAYJOB_TIMEOUT="1", RAYJOB_POLL="1"
     )
     assert completed.returncode == 3
     assert "did not end within 1s (last status: RUNNING, Running)" in completed.stderr
@@ -207,7 +207,7 @@ def test_rayjob_sh_gives_up_after_its_timeout(project: Path, tmp_path: Path) -> 
 def test_rayjob_sh_refuses_without_its_settings(
     project: Path, tmp_path: Path, unset: str, message: str
 ) -> None:
-    completed, fake = _rayjob_sh(project, tmp_path, ["SUCCEEDED\\tComplete\\t"], **{unset: ""})
+    completed, fake = _rayjob_sh(project, tmp_path, ["SUCCEEDED;Complete;"], **{unset: ""})
     assert completed.returncode == 2
     assert message in completed.stderr
     assert not (fake / "calls").exists(), "nothing was sent to the cluster"
