@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .contract import Contract
     from .evaluate import GateResult
     from .monitor import DriftReport
+    from .promote import ScoredChallenger
 
 app = typer.Typer(
     help="Train, evaluate, promote, serve and monitor the model.",
@@ -191,8 +192,9 @@ def train(
         f"registered {params.mlflow.model_name!r} version {result.model_version} as challenger"
     )
     if promote_after:
-        # One process for both steps: MLflow is imported and its store opened once.
-        promote(params_path)
+        # One process for both steps: MLflow is imported and its store opened once, and
+        # the challenger just trained is handed over as it is, already scored.
+        _promote(params, result.challenger)
 
 
 @app.command()
@@ -237,10 +239,13 @@ def promote(params_path: ParamsOption = DEFAULT_PARAMS_PATH) -> None:
     Keeping the champion is a normal outcome (exit 0); a challenger that fails the
     gates exits 1.
     """
+    _promote(load_params(params_path))
+
+
+def _promote(params: Params, challenger: "ScoredChallenger | None" = None) -> None:
     from .promote import promote as run_promotion
 
-    params = load_params(params_path)
-    outcome = run_promotion(params)
+    outcome = run_promotion(params, challenger)
     _echo_metrics(f"challenger (version {outcome.challenger_version})", outcome.challenger.metrics)
     if outcome.champion is not None:
         _echo_metrics(f"champion (version {outcome.champion_version})", outcome.champion.metrics)
