@@ -4,8 +4,8 @@ Exit codes (see errors.ExitCode): 0 success; 1 a check failed (quality gate, dat
 contract, drift); 2 bad usage (arguments, params.yaml, missing file or model);
 3 unexpected error. Heavy modules (MLflow, FastAPI) are imported inside the
 commands that need them, so ``--help`` and light commands stay fast; commands that
-only read a model (predict, evaluate, explain) load it through local_registry, which
-reads a local sqlite store without importing MLflow at all.
+only read a model (predict, evaluate, explain, serve) load it through local_registry,
+which reads a local sqlite store without importing MLflow at all.
 """
 
 import functools
@@ -376,16 +376,24 @@ def serve(
     params = load_params(params_path)
     contract = _contract(params)
     if version:
-        from .registry import resolve
+        from .local_registry import has_version
 
-        resolve(params.mlflow, version=version)
+        if not has_version(params.mlflow, version):
+            # Not in a local store (or another store): MLflow looks and words the error.
+            from .registry import resolve
+
+            resolve(params.mlflow, version=version)
     # A server's log is all an operator sees: report model loading at INFO.
     if json_logs:
         use_json_logs(logging.INFO)
     logging.getLogger(__package__).setLevel(logging.INFO)
     uvicorn.run(
         create_app(
-            registry_loader(params_path, alias, version), contract, params_path, params.serve
+            registry_loader(params_path, alias, version),
+            contract,
+            params_path,
+            params.serve,
+            freeze_heap=True,
         ),
         host=host,
         port=port,
