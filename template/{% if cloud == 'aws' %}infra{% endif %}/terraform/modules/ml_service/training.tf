@@ -165,7 +165,7 @@ resource "aws_ecs_task_definition" "training" {
     name                   = "train"
     image                  = "${aws_ecr_repository.training.repository_url}:${var.image_tag}"
     essential              = true
-    command                = ["train", "--params", "params.yaml"]
+    command                = ["train", "--promote", "--params", "params.yaml"]
     readonlyRootFilesystem = true
     user                   = "10001:10001"
     privileged             = false

@@ -30,7 +30,7 @@ resource "azurerm_container_app_job" "training" {
     container {
       name   = "train"
       image  = "${azurerm_container_registry.main.login_server}/${var.name}:${var.image_tag}"
-      args   = ["train", "--params", "params.yaml"]
+      args   = ["train", "--promote", "--params", "params.yaml"]
       cpu    = 2
       memory = "4Gi"
 

@@ -20,7 +20,7 @@ resource "google_cloud_run_v2_job" "training" {
 
       containers {
         image = "${var.region}-docker.pkg.dev/${var.project_id}/${google_artifact_registry_repository.service.repository_id}/${var.name}:${var.image_tag}"
-        args  = ["train", "--params", "params.yaml"]
+        args  = ["train", "--promote", "--params", "params.yaml"]
 
         env {
           name  = "ARTEFACT_BUCKET"
