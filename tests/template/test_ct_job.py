@@ -107,7 +107,8 @@ elif program == "gcloud" and args[:5] == ["run", "jobs", "executions", "tasks", 
 elif program == "gcloud" and args[:4] == ["run", "jobs", "executions", "cancel"]:
     finish()
 elif program == "az" and args[:3] == ["containerapp", "job", "start"]:
-    finish(out={"id": "/subscriptions/s/executions/caj-churn-train-q1w2e", "name": "caj-churn-train-q1w2e"})
+    name = "caj-churn-train-q1w2e"
+    finish(out={"id": f"/subscriptions/s/jobs/caj-churn-train/executions/{name}", "name": name})
 elif program == "az" and args[:4] == ["containerapp", "job", "execution", "show"]:
     status = "Running" if not ended else ("Succeeded" if exit_code == 0 else "Failed")
     finish(out={"name": option("--job-execution-name"), "properties": {"status": status}})
@@ -140,7 +141,7 @@ finish(2, err=f"fake {program}: unexpected call {args}\n")
 '''
 
 # The tracking server's side: what the job's runs left there (scripts/ct_job_result.py).
-FAKE_RESULT = r'''#!/usr/bin/env python3
+FAKE_RESULT = r"""#!/usr/bin/env python3
 import json, os, sys
 from pathlib import Path
 
@@ -152,7 +153,7 @@ if state["result"] is None:
     sys.stderr.write("error: cannot reach the tracking server\n")
     sys.exit(2)
 sys.stdout.write("".join(f"{key}={value}\n" for key, value in state["result"].items()))
-'''
+"""
 
 IMAGE = "registry.example/churn-train:ct-abc-7-1"
 TRACKING = "https://mlflow.example"
@@ -299,7 +300,8 @@ def test_a_promoting_job_reports_its_run_and_the_new_champion(runtime: Runtime) 
     # The outcome is read back from the tracking server, for this run's tag.
     assert runtime.calls("result") == [["gh-7-1", "--params", "params.yaml"]]
     assert completed.stderr.splitlines()[-1] == (
-        f"ct-job.sh: challenger promoted: version 5 is the champion (summary: {runtime.tmp}/ct/summary.md)"
+        "ct-job.sh: challenger promoted: version 5 is the champion"
+        f" (summary: {runtime.tmp}/ct/summary.md)"
     )
 
 
@@ -316,7 +318,11 @@ def test_a_kept_champion_is_a_success_without_delivery(runtime: Runtime) -> None
     ("code", "outcome"),
     [
         (1, "failed (exit code 1): nothing was promoted"),
-        (4, "**the training data broke its contract** (exit code 4): nothing was trained or promoted"),
+        (
+            4,
+            "**the training data broke its contract** (exit code 4):"
+            " nothing was trained or promoted",
+        ),
     ],
 )
 def test_the_jobs_exit_code_is_the_scripts(
@@ -396,7 +402,10 @@ def test_an_unreadable_registry_fails_with_exit_code_3(project: Path, tmp_path: 
 
 @pytest.mark.parametrize(
     ("target", "variable"),
-    [("ecs", name) for name in ("ECS_CLUSTER", "ECS_TASK_DEFINITION", "ECS_SUBNETS", "ECS_SECURITY_GROUP")]
+    [
+        ("ecs", name)
+        for name in ("ECS_CLUSTER", "ECS_TASK_DEFINITION", "ECS_SUBNETS", "ECS_SECURITY_GROUP")
+    ]
     + [("cloudrun", name) for name in ("CLOUD_RUN_JOB", "GCP_PROJECT", "GCP_REGION")]
     + [("containerapp", name) for name in ("CONTAINER_APP_JOB", "AZURE_RESOURCE_GROUP")]
     + [("kubernetes", "SERVICE_NAME")]
@@ -419,7 +428,8 @@ def test_a_missing_setting_exits_2_and_names_it(
     [
         (
             {"CT_JOB_TARGET": "batch"},
-            "unknown CT_JOB_TARGET 'batch' (supported: ecs, cloudrun, containerapp, kubernetes, eks, gke, aks)",
+            "unknown CT_JOB_TARGET 'batch'"
+            " (supported: ecs, cloudrun, containerapp, kubernetes, eks, gke, aks)",
         ),
         ({"CT_JOB_TIMEOUT": "2h"}, "CT_JOB_TIMEOUT must be a number of seconds, got '2h'"),
         (
@@ -495,7 +505,16 @@ def test_cloudrun_sets_the_image_then_executes_with_the_tag(project: Path, tmp_p
     assert runtime.run().returncode == 0
     where = ["--project", "acme-ml", "--region", "europe-west1"]
     update, execute, describe = runtime.calls("gcloud")
-    assert update == ["run", "jobs", "update", "churn-staging-train", *where, "--image", IMAGE, "--quiet"]
+    assert update == [
+        "run",
+        "jobs",
+        "update",
+        "churn-staging-train",
+        *where,
+        "--image",
+        IMAGE,
+        "--quiet",
+    ]
     assert execute == [
         *("run", "jobs", "execute", "churn-staging-train", *where),
         *("--args", "train,--promote,--params,params.yaml"),
@@ -515,7 +534,11 @@ def test_containerapp_starts_with_the_image_and_the_tag(project: Path, tmp_path:
     assert start == [
         *("containerapp", "job", "start", "--name", "caj-churn-staging-train"),
         *("--resource-group", "rg-churn-staging", "--image", IMAGE, "--container-name", "train"),
-        *("--env-vars", f"MLFLOW_TRACKING_URI={TRACKING}", 'MLFLOW_RUN_CONTEXT={"ct_job": "gh-7-1"}'),
+        *(
+            "--env-vars",
+            f"MLFLOW_TRACKING_URI={TRACKING}",
+            'MLFLOW_RUN_CONTEXT={"ct_job": "gh-7-1"}',
+        ),
         *("--output", "json"),
     ]
     assert show[:4] == ["containerapp", "job", "execution", "show"]
@@ -540,7 +563,11 @@ def test_containerapp_starts_with_the_image_and_the_tag(project: Path, tmp_path:
     ],
 )
 def test_kubernetes_applies_the_training_job_kustomize_renders(
-    project: Path, tmp_path: Path, target: str, settings: dict[str, str], credentials: list[str] | None
+    project: Path,
+    tmp_path: Path,
+    target: str,
+    settings: dict[str, str],
+    credentials: list[str] | None,
 ) -> None:
     runtime = Runtime(project, tmp_path, "kubernetes")
     completed = runtime.run(CT_JOB_TARGET=target, **settings)
