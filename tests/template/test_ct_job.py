@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.support.generated import project_env
+from tests.support.generated import generate, project_env, run
 from tests.support.infra_project import infra_project
 
 FAKE_CLI = r'''#!/usr/bin/env python3
@@ -613,3 +613,102 @@ def test_the_job_ct_job_sh_applies_validates_strictly(project: Path, tmp_path: P
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert completed.stdout.count("passed") == 1, completed.stdout
+
+
+# --- end to end: the job's runs in a real MLflow store, read back by ct_job_result.py -------
+
+# `aws ecs run-task` that runs the job here: the project's own CLI, with the command and
+# variables of the run's overrides, as the container would; describe-tasks and the log
+# answer with what it did. The other calls as the fake above.
+LOCAL_ECS = r"""#!/usr/bin/env python3
+import json, os, subprocess, sys
+from pathlib import Path
+
+state_file = Path(os.environ["FAKE_CLOUD_STATE"])
+state = json.loads(state_file.read_text())
+args = sys.argv[1:]
+state["calls"].append(["aws", *args])
+
+
+def option(flag):
+    return args[args.index(flag) + 1] if flag in args else None
+
+
+def finish(out):
+    state_file.write_text(json.dumps(state))
+    print(json.dumps(out))
+    sys.exit(0)
+
+
+if args[:2] == ["ecs", "describe-task-definition"]:
+    finish({"taskDefinition": {"family": "t", "containerDefinitions": [{"name": "train"}]}})
+elif args[:2] == ["ecs", "register-task-definition"]:
+    finish({"taskDefinition": {"taskDefinitionArn": "arn:aws:ecs:r:1:task-definition/t:2"}})
+elif args[:2] == ["ecs", "run-task"]:
+    (container,) = json.loads(option("--overrides"))["containerOverrides"]
+    env = {**os.environ, **{v["name"]: v["value"] for v in container["environment"]}}
+    job = subprocess.run([os.environ["PROJECT_CLI"], *container["command"]], env=env,
+                         capture_output=True, text=True)
+    state["exit_code"], state["log"] = job.returncode, job.stdout + job.stderr
+    finish({"tasks": [{"taskArn": "arn:aws:ecs:r:1:task/c/local1"}], "failures": []})
+elif args[:2] == ["ecs", "describe-tasks"]:
+    container = {"name": "train", "exitCode": state["exit_code"]}
+    finish({"tasks": [{"lastStatus": "STOPPED", "containers": [container]}]})
+elif args[:2] == ["logs", "get-log-events"]:
+    finish({"events": [{"message": line} for line in state["log"].splitlines()]})
+sys.exit(f"fake aws: unexpected call {args}")
+"""
+
+
+@pytest.mark.slow
+def test_ct_job_reads_the_jobs_runs_back_from_a_real_mlflow_store(tmp_path: Path) -> None:
+    """`make ct-job` with a job that really trains (the project's CLI, run by the fake
+    `aws ecs run-task`) into a sqlite MLflow store: the real ct_job_result.py finds the
+    job's runs by their tag, the version they registered and the champion."""
+    project = generate(tmp_path / "project", cloud="aws").path
+    run(project, "uv", "sync", "--compile-bytecode")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    aws = bin_dir / "aws"
+    aws.write_text(LOCAL_ECS.replace("/usr/bin/env python3", sys.executable, 1))
+    aws.chmod(0o755)
+    state = tmp_path / "cloud.json"
+    state.write_text(json.dumps({"calls": []}))
+    env = {
+        **project_env(),
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "FAKE_CLOUD_STATE": str(state),
+        "PROJECT_CLI": str(project / ".venv" / "bin" / "ml-project"),
+        "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
+        "CT_JOB_TARGET": "ecs",
+        "ECS_CLUSTER": "c",
+        "ECS_TASK_DEFINITION": "t",
+        "ECS_SUBNETS": "subnet-1",
+        "ECS_SECURITY_GROUP": "sg-1",
+        "ECS_LOG_GROUP": "/ml/t",
+        "CT_DIR": str(tmp_path / "ct"),
+    }
+    outputs = tmp_path / "github-output"
+
+    def ct_job(job_id: str) -> dict[str, str]:
+        outputs.write_text("")
+        completed = subprocess.run(
+            ["make", "ct-job", "IMAGE_TAG=local"],
+            cwd=project,
+            env={**env, "CT_JOB_ID": job_id, "GITHUB_OUTPUT": str(outputs)},
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        assert completed.returncode == 0, completed.stdout + completed.stderr
+        return dict(line.split("=", 1) for line in outputs.read_text().splitlines())
+
+    # The first model: registered, and promoted (there was no champion).
+    assert ct_job("first") == {"promoted": "true", "champion": "1", "challenger": "1"}
+    summary = (tmp_path / "ct" / "summary.md").read_text()
+    assert "| outcome | challenger promoted: version 1 is the champion |" in summary
+    assert "registered 'ml-project' version 1 as challenger" in summary  # the job's log
+    # The same data again: a challenger that does not beat the champion by the margin.
+    assert ct_job("second") == {"promoted": "false", "champion": "1", "challenger": "2"}
+    assert "| outcome | champion kept: version 1 |" in (tmp_path / "ct" / "summary.md").read_text()
