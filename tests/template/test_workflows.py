@@ -406,7 +406,10 @@ DEFAULT_CT_JOB_TARGET = {
     ("azure", "kubernetes"): "aks",
 }
 CT_JOB_SETTINGS = {
-    "ecs": {"ECS_CLUSTER", "ECS_TASK_DEFINITION", "ECS_SUBNETS", "ECS_SECURITY_GROUP", "ECS_LOG_GROUP"},
+    "ecs": {
+        *("ECS_CLUSTER", "ECS_TASK_DEFINITION", "ECS_SUBNETS", "ECS_SECURITY_GROUP"),
+        "ECS_LOG_GROUP",
+    },
     "cloudrun": {"CLOUD_RUN_JOB", "GCP_PROJECT", "GCP_REGION"},
     "containerapp": {"CONTAINER_APP_JOB", "AZURE_RESOURCE_GROUP"},
     "eks": {"KUBE_CLUSTER", "KUBE_NAMESPACE"},
