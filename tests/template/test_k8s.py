@@ -140,7 +140,8 @@ def test_the_training_job_runs_once_as_the_cronjob_does(k8s: Path) -> None:
     (job,) = kustomize(k8s / "training-job")
     base = _by_kind(render_base(k8s / "base"))
     assert job["kind"] == "Job"
-    assert "namespace" not in job["metadata"]  # ct-job.sh sets the overlay's
+    # The base's namespace, like every base manifest; ct-job.sh sets the overlay's.
+    assert job["metadata"]["namespace"] == base["Deployment"]["metadata"]["namespace"]
     spec = job["spec"]
     # No retry: the exit code of the one run is the answer (1: gates, 4: broken data).
     assert spec["backoffLimit"] == 0
