@@ -106,7 +106,19 @@ elif program == "gcloud" and args[:5] == ["run", "jobs", "executions", "tasks", 
     finish(out=[{"status": {"lastAttemptResult": {"exitCode": exit_code}}}])
 elif program == "gcloud" and args[:4] == ["run", "jobs", "executions", "cancel"]:
     finish()
+elif program == "az" and args[:3] == ["containerapp", "job", "show"]:
+    container = {
+        "name": "train",
+        "image": "old/train:1",
+        "args": ["train"],
+        "env": [{"name": "AZURE_CLIENT_ID", "value": "c1"},
+                {"name": "MLFLOW_TRACKING_URI", "value": "https://old.example"}],
+        "resources": {"cpu": 2.0, "memory": "4Gi", "ephemeralStorage": "8Gi"},
+        "probes": [],
+    }
+    finish(out={"name": option("--name"), "properties": {"template": {"containers": [container]}}})
 elif program == "az" and args[:3] == ["containerapp", "job", "start"]:
+    state["execution"] = json.loads(Path(option("--yaml")).read_text())
     name = "caj-churn-train-q1w2e"
     finish(out={"id": f"/subscriptions/s/jobs/caj-churn-train/executions/{name}", "name": name})
 elif program == "az" and args[:4] == ["containerapp", "job", "execution", "show"]:
@@ -527,22 +539,40 @@ def test_cloudrun_sets_the_image_then_executes_with_the_tag(project: Path, tmp_p
     ]
 
 
-def test_containerapp_starts_with_the_image_and_the_tag(project: Path, tmp_path: Path) -> None:
+def test_containerapp_starts_the_jobs_container_with_the_image_and_the_tag(
+    project: Path, tmp_path: Path
+) -> None:
     runtime = Runtime(project, tmp_path, "containerapp")
     assert runtime.run().returncode == 0
-    start, show = runtime.calls("az")
-    assert start == [
-        *("containerapp", "job", "start", "--name", "caj-churn-staging-train"),
-        *("--resource-group", "rg-churn-staging", "--image", IMAGE, "--container-name", "train"),
-        *(
-            "--env-vars",
-            f"MLFLOW_TRACKING_URI={TRACKING}",
-            'MLFLOW_RUN_CONTEXT={"ct_job": "gh-7-1"}',
-        ),
+    show, start, execution = runtime.calls("az")
+    group = ("--resource-group", "rg-churn-staging")
+    assert show == [
+        *("containerapp", "job", "show", "--name", "caj-churn-staging-train", *group),
         *("--output", "json"),
     ]
-    assert show[:4] == ["containerapp", "job", "execution", "show"]
-    assert show[show.index("--job-execution-name") + 1] == HANDLES["containerapp"]
+    assert start == [
+        *("containerapp", "job", "start", "--name", "caj-churn-staging-train", *group),
+        *("--yaml", str(tmp_path / "ct" / "job-execution.yaml"), "--output", "json"),
+    ]
+    # The job's own container (its identity's variable, its resources) with this run's
+    # image, arguments and settings: an execution's container replaces the job's.
+    assert runtime.state["execution"] == {
+        "containers": [
+            {
+                "name": "train",
+                "image": IMAGE,
+                "args": ["train", "--promote", "--params", "params.yaml"],
+                "env": [
+                    {"name": "AZURE_CLIENT_ID", "value": "c1"},
+                    {"name": "MLFLOW_TRACKING_URI", "value": TRACKING},
+                    {"name": "MLFLOW_RUN_CONTEXT", "value": '{"ct_job": "gh-7-1"}'},
+                ],
+                "resources": {"cpu": 2.0, "memory": "4Gi"},
+            }
+        ]
+    }
+    assert execution[:4] == ["containerapp", "job", "execution", "show"]
+    assert execution[execution.index("--job-execution-name") + 1] == HANDLES["containerapp"]
 
 
 @pytest.mark.parametrize(
