@@ -184,7 +184,9 @@ class Capture:
         self.flush_seconds = flush_seconds
         self.max_lines = max_lines
         # A URI whose filesystem is not installed fails here, before the service starts.
-        self._remote = filesystem(str(directory), "serve.capture.path") if is_remote(directory) else None
+        self._remote = (
+            filesystem(str(directory), "serve.capture.path") if is_remote(directory) else None
+        )
         self._uploads = 0
         self._lines: queue.SimpleQueue[str | None] = queue.SimpleQueue()
         target = self._write if self._remote is None else self._upload_batches
