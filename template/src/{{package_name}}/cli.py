@@ -50,6 +50,15 @@ VersionOption = Annotated[
     str | None, typer.Option("--model-version", help="Registry version number (beats --alias).")
 ]
 
+# Machine-readable results, for pipelines that track them (dvc.yaml's metrics).
+ReportOption = Annotated[
+    Path | None, typer.Option("--report", help="Also write the outcome here (JSON).")
+]
+MetricsOption = Annotated[
+    Path | None,
+    typer.Option("--metrics", help="Also write the metrics and model version here (JSON)."),
+]
+
 P = ParamSpec("P")
 
 
@@ -90,6 +99,7 @@ def validate(
             "URI) instead of the training data.",
         ),
     ] = None,
+    report: ReportOption = None,
 ) -> None:
     """Check data against its contract (exit 4 and a report when it breaks it: a
     broken feed, as for every command that reads data)."""
@@ -101,10 +111,12 @@ def validate(
     if batch is None:
         table = load_dataset(params.data, contract.text_columns)
         rows = len(validate_training_data(table, contract))
+        _write_json(report, {"rows": rows, "passed": True})
         typer.echo(f"training data meets its contract ({rows} rows)")
     else:
         table = read_table(as_location(batch), contract.text_columns, key="--batch")
         rows = len(validate_features(table, contract))
+        _write_json(report, {"rows": rows, "passed": True})
         typer.echo(f"{batch} meets the feature contract ({rows} rows)")
 
 
@@ -187,12 +199,22 @@ def train(
             help="Then run `promote`, in the same process (what `make train` does).",
         ),
     ] = False,
+    metrics_path: MetricsOption = None,
 ) -> None:
     """Fit, evaluate and log a model; register it as challenger if it passes the gates."""
     from .train import train as run_training
 
     params = load_params(params_path)
     result = run_training(params)
+    _write_json(
+        metrics_path,
+        {
+            "run_id": result.run_id,
+            "model_version": result.model_version,
+            "passed": result.evaluation.passed,
+            "metrics": dict(result.evaluation.metrics),
+        },
+    )
     typer.echo(f"logged MLflow run {result.run_id}")
     _echo_metrics("holdout metrics", result.evaluation.metrics)
     _echo_gates(result.evaluation.gates)
@@ -216,6 +238,7 @@ def evaluate(
         str | None,
         typer.Option(help="Labelled CSV/Parquet (path or URI) to score instead of the holdout."),
     ] = None,
+    metrics_path: MetricsOption = None,
 ) -> None:
     """Score a registered model and check the quality gates (exit 1 when one fails)."""
     from .evaluate import evaluate_model, load_holdout
@@ -235,6 +258,14 @@ def evaluate(
         )
     )
     evaluation = evaluate_model(model.estimator, rows, params, contract)
+    _write_json(
+        metrics_path,
+        {
+            "model_version": model.version,
+            "passed": evaluation.passed,
+            "metrics": dict(evaluation.metrics),
+        },
+    )
     where = "holdout" if data is None else str(data)
     _echo_metrics(f"{model.name} version {model.version} on {where}", evaluation.metrics)
     _echo_gates(evaluation.gates)
@@ -764,6 +795,15 @@ def _reference(
     from .registry import load_reference
 
     return load_reference(params.mlflow, alias)
+
+
+def _write_json(path: Path | None, body: Mapping[str, object]) -> None:
+    if path is None:
+        return
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
 
 
 def _contract(params: Params) -> "Contract":
