@@ -19,6 +19,7 @@ from .metrics import TASK
 from .model_card import CARD_ARTIFACT, FACTS_ARTIFACT, CardInputs, card_facts, render
 from .predict import LoadedModel
 from .promote import ScoredChallenger
+from .storage import data_version as stored_data_version
 from .validate import validate_training_data
 
 if TYPE_CHECKING:
@@ -121,6 +122,9 @@ def train(params: Params) -> TrainingResult:
         seed=params.split.random_state,
     )
     digest = data_digest(frame)
+    # The exact file or object read, as its store identifies it (storage.data_version):
+    # with DVC, the md5 that DVC committed.
+    data_version, version_source = stored_data_version(params.data.path, "data.path")
     run_id, version = log_training_run(
         params,
         model,
@@ -128,7 +132,11 @@ def train(params: Params) -> TrainingResult:
         contract,
         evaluation.metrics,
         register=evaluation.passed,
-        tags={"data.source_digest": digest},
+        tags={
+            "data.source_digest": digest,
+            "data_version": data_version,
+            "data_version.source": version_source,
+        },
         artifacts={GLOBAL_ARTIFACT: explanation.to_dict()},
         trusted_types=SKOPS_TRUSTED_TYPES[params.model.type],
     )
@@ -147,6 +155,8 @@ def train(params: Params) -> TrainingResult:
                 explanation=explanation,
                 data_digest=digest,
                 figures=figures,
+                data_version=data_version,
+                data_version_source=version_source,
             ),
         )
     challenger = None
