@@ -63,7 +63,7 @@ rayjob)
 	}
 	;;
 *)
-	echo "ct.sh: CT_RUNTIME is runner or rayjob, not $runtime" >&2
+	echo "ct.sh: CT_RUNTIME is runner or rayjob here (job runs through make ct-job), not $runtime" >&2
 	exit 2
 	;;
 esac

@@ -263,7 +263,8 @@ def test_ct_sh_refuses_an_unknown_runtime(project: Path, tmp_path: Path) -> None
         check=False,
     )
     assert completed.returncode == 2
-    assert "CT_RUNTIME is runner or rayjob, not lambda" in completed.stderr
+    assert "CT_RUNTIME is runner or rayjob here" in completed.stderr
+    assert "not lambda" in completed.stderr
 
 
 def test_scripts_are_shellcheck_clean(project: Path) -> None:
