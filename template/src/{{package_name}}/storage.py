@@ -76,7 +76,9 @@ def filesystem(location: str, key: str) -> tuple[Any, str]:
     try:
         import fsspec
 
-        return fsspec.core.url_to_fs(location)  # type: ignore[no-any-return]
+        # Typed or not, depending on the fsspec release: annotated here either way.
+        found: tuple[Any, str] = fsspec.core.url_to_fs(location)
+        return found
     except ImportError:
         raise DataSourceError(
             f"{key}: {location} needs the {package} package, which is not installed "
@@ -114,11 +116,11 @@ def open_binary(location: Location, mode: str, key: str) -> Iterator[IO[bytes]]:
     """Open a local file or a remote object for binary reading ("rb") or writing ("wb");
     local parent directories are created for writing. Object stores have no directories."""
     if not is_remote(location):
-        path = Path(location)
+        local = Path(location)
         if mode == "wb":
-            path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open(mode) as handle:
-            yield handle  # type: ignore[misc]
+            local.parent.mkdir(parents=True, exist_ok=True)
+        with local.open("wb" if mode == "wb" else "rb") as opened:
+            yield opened
         return
     fs, path = filesystem(str(location), key)
     try:
@@ -167,11 +169,11 @@ def data_version(location: Location, key: str) -> tuple[str, str]:
                 kind = "etag" if name.lower() == "etag" else "version"
                 return f"{kind}:{str(value).strip(chr(34))}", scheme(location)
         raise DataSourceError(f"{key}: {location}: the object store reports no version or ETag")
-    path = Path(location)
-    if not path.is_file():
-        return _parts_version(path)
-    md5 = _md5(path)
-    return f"md5:{md5}", "dvc" if md5 in _dvc_digests(path) else "content"
+    local = Path(location)
+    if not local.is_file():
+        return _parts_version(local)
+    md5 = _md5(local)
+    return f"md5:{md5}", "dvc" if md5 in _dvc_digests(local) else "content"
 
 
 def _md5(path: Path) -> str:
