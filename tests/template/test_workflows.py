@@ -35,10 +35,14 @@ import yaml
 
 from generator import __version__
 from generator.commands.new import create_project
-from tests.support.generated import REPO_ROOT, generate
-from tests.support.generated import project_env, run, served
-from tests.support.template_factory import build_template, commit_all, commit_and_tag, generate_project
 from tests.support.cases import ALL_CASES, REPRESENTATIVE
+from tests.support.generated import REPO_ROOT, generate, project_env, run, served
+from tests.support.template_factory import (
+    build_template,
+    commit_all,
+    commit_and_tag,
+    generate_project,
+)
 from tests.support.validators import YAMLLINT_CONFIG, check, require
 
 WORKFLOWS = ("ci", "ct", "cd", "monitor", "template-update")
@@ -127,6 +131,8 @@ WORKFLOW_CASES = [
     "cloud-gcp-kubernetes",
     "cloud-azure",
     "cloud-aws-kubernetes-longest-names",
+    # CT_RUNTIME=rayjob's settings and cluster credentials in ct.yml.
+    "engine-ray-regression-cloud-azure-kubernetes",
 ]
 
 
@@ -233,9 +239,11 @@ def test_scripts_are_shellcheck_clean(rendered: Path) -> None:
     # checked on its own and, followed (--external-sources), as part of deploy.sh.
     scripts = sorted(str(path) for path in (rendered / "scripts").rglob("*.sh"))
     # scripts/k8s-validate.sh comes with the Kubernetes manifests, scripts/ct-job.sh with
-    # a cloud.
-    cloud = yaml.safe_load((rendered / ".copier-answers.yml").read_text())["cloud"]
-    assert len(scripts) == 10 + (rendered / "deploy" / "k8s").is_dir() + (cloud != "none")
+    # a cloud, scripts/rayjob.sh with both and the ray engine.
+    answers = yaml.safe_load((rendered / ".copier-answers.yml").read_text())
+    kubernetes = (rendered / "deploy" / "k8s").is_dir()
+    rayjob = kubernetes and answers.get("engine") == "ray"
+    assert len(scripts) == 10 + kubernetes + (answers["cloud"] != "none") + rayjob
     check(rendered, shellcheck, "--severity=style", "--external-sources", *scripts)
 
 
@@ -1204,4 +1212,3 @@ def test_ct_pulls_and_reproduces_dvc_data_only_with_dvc(rendered: Path) -> None:
     assert names.index(pull) < names.index("Validate, train, promote, evaluate")
     assert step_named(train, pull)["run"] == "make data-pull repro REPRO_ARGS=--allow-missing"
     assert {"data-pull", "repro", "data-push"} <= make_targets(rendered)
-
