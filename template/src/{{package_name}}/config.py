@@ -13,6 +13,7 @@ from typing import Any, Literal, Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from . import yamlfile
 from .errors import ConfigError
 from .metrics import HIGHER_IS_BETTER, METRIC_RANGES
 from .storage import FILESYSTEM_PACKAGES, as_location, scheme, suffix
@@ -188,11 +189,11 @@ class Params(_Section):
 def load_params(path: Path = DEFAULT_PARAMS_PATH) -> Params:
     """Read and validate params.yaml; raise :class:`ConfigError` with every problem found."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yamlfile.load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such parameter file") from None
     except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+        raise ConfigError(f"{path}: not valid YAML: {yamlfile.describe(error)}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of sections at the top level")
     try:
