@@ -355,7 +355,8 @@ def test_ct_has_all_four_triggers_in_one_place(rendered: Path) -> None:
     assert set(triggers) == {"schedule", "workflow_dispatch", "push", "workflow_call"}
     assert triggers["schedule"][0]["cron"]
     assert {"reason", "params", "deliver"} <= set(triggers["workflow_dispatch"]["inputs"])
-    assert set(triggers["push"]["paths"]) == {"data/**", "params.yaml", "contract.yaml"}
+    dvc = {"dvc.yaml", "dvc.lock"} if _answers(rendered).get("data_versioning") == "dvc" else set()
+    assert set(triggers["push"]["paths"]) == {"data/**", "params.yaml", "contract.yaml", *dvc}
     assert set(triggers["workflow_call"]["inputs"]) == set(triggers["workflow_dispatch"]["inputs"])
     # The drift alarm: monitor.yml calls ct.yml when, and only when, drift was found.
     retrain = load(rendered, "monitor")["jobs"]["retrain"]
@@ -1185,3 +1186,22 @@ def test_template_update_job_finds_the_project_up_to_date(installed: Path, tmp_p
     )
     assert runner.ran == ["make template-update"]
     assert runner.outputs() == {"update": "false"}
+
+
+def _answers(rendered: Path) -> dict[str, Any]:
+    return yaml.safe_load((rendered / ".copier-answers.yml").read_text(encoding="utf-8"))
+
+
+def test_ct_pulls_and_reproduces_dvc_data_only_with_dvc(rendered: Path) -> None:
+    train = load(rendered, "ct")["jobs"]["train"]
+    names = [step.get("name") for step in train["steps"]]
+    pull = "Pull the versioned data, reproduce the DVC pipeline"
+    if _answers(rendered).get("data_versioning") != "dvc":
+        assert pull not in names
+        return
+    # After the environment is installed, before CT's own training.
+    assert names.index("Install the locked environment") < names.index(pull)
+    assert names.index(pull) < names.index("Validate, train, promote, evaluate")
+    assert step_named(train, pull)["run"] == "make data-pull repro REPRO_ARGS=--allow-missing"
+    assert {"data-pull", "repro", "data-push"} <= make_targets(rendered)
+
