@@ -269,7 +269,10 @@ def rollback(
     event = roll_back(load_params(params_path), reason, audit)
     typer.echo(f"champion rolled back from version {event.from_version} to {event.to_version}")
     typer.echo(f"audit record -> {audit}")
-    typer.echo("a running service serves the new champion once restarted (docs/operations.md)")
+    typer.echo(
+        "a running service swaps it in within serve.reload_seconds; one pinned with "
+        "MODEL_VERSION needs a redeploy (docs/operations.md)"
+    )
 
 
 @app.command()
@@ -360,11 +363,15 @@ def serve(
         bool, typer.Option(help="Log JSON lines (for log collectors) instead of text.")
     ] = True,
 ) -> None:
-    """Serve the prediction API (the champion by default)."""
+    """Serve the prediction API (the champion by default).
+
+    The service follows its alias: it swaps in the version the alias moves to within
+    serve.reload_seconds (params.yaml). A pinned --model-version never changes.
+    """
     import uvicorn
 
     from .observe import use_json_logs
-    from .serve import create_app, registry_loader
+    from .serve import create_app, registry_follower, registry_loader
 
     # Fail now, not in the loading thread: a bad params.yaml or contract, or a model
     # version that does not exist, is exit 2 before the port opens.
@@ -380,7 +387,12 @@ def serve(
     logging.getLogger(__package__).setLevel(logging.INFO)
     uvicorn.run(
         create_app(
-            registry_loader(params_path, alias, version), contract, params_path, params.serve
+            registry_loader(params_path, alias, version),
+            contract,
+            params_path,
+            params.serve,
+            # A pinned version is kept; an alias is followed.
+            follow=None if version else registry_follower(params_path, alias),
         ),
         host=host,
         port=port,
