@@ -275,6 +275,33 @@ def rollback(
     )
 
 
+@app.command("promoted-recently")
+@_reports_failures
+def promoted_recently(
+    params_path: ParamsOption = DEFAULT_PARAMS_PATH,
+    hours: Annotated[
+        float | None,
+        typer.Option(help="The window [default: promotion.fallback_window_hours]."),
+    ] = None,
+) -> None:
+    """Exit 0 when `promote` moved the champion alias to its current version within the
+    fallback window, 1 when not (an older promotion, a rollback, no champion).
+
+    The monitor workflow asks before it blames a failing health check on the model: only
+    a champion promoted within the window is rolled back (docs/operations.md).
+    """
+    from .promote import champion_age
+
+    params = load_params(params_path)
+    window = params.promotion.fallback_window_hours if hours is None else hours
+    if not 0 < window <= 8760:
+        raise UsageError(f"--hours: must be above 0 and at most 8760 (a year), got {window:g}")
+    age = champion_age(params, window)
+    typer.echo(age.describe())
+    if not age.recent:
+        raise typer.Exit(ExitCode.CHECK_FAILED)
+
+
 @app.command()
 @_reports_failures
 def predict(
