@@ -157,6 +157,7 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         "scripts/deploy/containerapp.sh",
         "scripts/deploy/docker.sh",
         "scripts/deploy/kubernetes.sh",
+        "scripts/health.sh",
         "scripts/forgeml_source.py",
         "scripts/model_version.py",
         "scripts/monitor.sh",

@@ -237,7 +237,7 @@ def test_scripts_are_shellcheck_clean(rendered: Path) -> None:
     # checked on its own and, followed (--external-sources), as part of deploy.sh.
     scripts = sorted(str(path) for path in (rendered / "scripts").rglob("*.sh"))
     # scripts/k8s-validate.sh comes with the Kubernetes manifests.
-    assert len(scripts) == 10 + (rendered / "deploy" / "k8s").is_dir()
+    assert len(scripts) == 11 + (rendered / "deploy" / "k8s").is_dir()
     check(rendered, shellcheck, "--severity=style", "--external-sources", *scripts)
 
 
