@@ -585,7 +585,7 @@ def model_card(
     ] = None,
 ) -> None:
     """Print the model card (markdown) of a registered version, the champion by default."""
-    from .model_card import CARD_ARTIFACT
+    from .model_card import CARD_ARTIFACT, markdown_text
     from .registry import load_run_text, resolve
 
     params = load_params(params_path)
@@ -600,9 +600,9 @@ def model_card(
     status = [
         "## Registry status",
         "",
-        f"- **Aliases now**: {', '.join(sorted(found.aliases)) or 'none'}",
-        f"- **Promotion**: {tags.get('promotion.decision', 'not yet decided')}"
-        + (f" ({tags['promotion.reason']})" if "promotion.reason" in tags else ""),
+        f"- **Aliases now**: {markdown_text(', '.join(sorted(found.aliases)) or 'none')}",
+        f"- **Promotion**: {markdown_text(tags.get('promotion.decision', 'not yet decided'))}"
+        + (f" ({markdown_text(tags['promotion.reason'])})" if "promotion.reason" in tags else ""),
         "",
     ]
     text = card.rstrip("\n") + "\n\n" + "\n".join(status)
