@@ -4,8 +4,8 @@ Exit codes (see errors.ExitCode): 0 success; 1 a check failed (quality gate, dat
 contract, drift); 2 bad usage (arguments, params.yaml, missing file or model);
 3 unexpected error. Heavy modules (MLflow, FastAPI) are imported inside the
 commands that need them, so ``--help`` and light commands stay fast; commands that
-only read a model (predict, evaluate, explain) load it through local_registry, which
-reads a local sqlite store without importing MLflow at all.
+only read a model (predict, evaluate, explain, serve) load it through local_registry,
+which reads a local sqlite store without importing MLflow at all.
 """
 
 import functools
@@ -23,6 +23,7 @@ import typer
 
 from .config import DEFAULT_PARAMS_PATH, Params, load_params
 from .errors import DataSourceError, ExitCode, ModelNotFoundError, PipelineError, UsageError
+from .storage import as_location, is_remote
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from .contract import Contract
     from .evaluate import GateResult
     from .monitor import DriftReport
+    from .promote import ScoredChallenger
 
 app = typer.Typer(
     help="Train, evaluate, promote, serve and monitor the model.",
@@ -47,6 +49,15 @@ AliasOption = Annotated[
 ]
 VersionOption = Annotated[
     str | None, typer.Option("--model-version", help="Registry version number (beats --alias).")
+]
+
+# Machine-readable results, for pipelines that track them (dvc.yaml's metrics).
+ReportOption = Annotated[
+    Path | None, typer.Option("--report", help="Also write the outcome here (JSON).")
+]
+MetricsOption = Annotated[
+    Path | None,
+    typer.Option("--metrics", help="Also write the metrics and model version here (JSON)."),
 ]
 
 P = ParamSpec("P")
@@ -82,11 +93,14 @@ def _configure_logging(
 def validate(
     params_path: ParamsOption = DEFAULT_PARAMS_PATH,
     batch: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
-            "--batch", help="Check this scoring batch (features only) instead of the training data."
+            "--batch",
+            help="Check this scoring batch (features only; a path or an s3://, gs://, az:// "
+            "URI) instead of the training data.",
         ),
     ] = None,
+    report: ReportOption = None,
 ) -> None:
     """Check data against its contract (exit 4 and a report when it breaks it: a
     broken feed, as for every command that reads data)."""
@@ -98,9 +112,12 @@ def validate(
     if batch is None:
         table = load_dataset(params.data, contract.text_columns)
         rows = len(validate_training_data(table, contract))
+        _write_json(report, {"rows": rows, "passed": True})
         typer.echo(f"training data meets its contract ({rows} rows)")
     else:
-        rows = len(validate_features(read_table(batch, contract.text_columns), contract))
+        table = read_table(as_location(batch), contract.text_columns, key="--batch")
+        rows = len(validate_features(table, contract))
+        _write_json(report, {"rows": rows, "passed": True})
         typer.echo(f"{batch} meets the feature contract ({rows} rows)")
 
 
@@ -108,7 +125,11 @@ def validate(
 @_reports_failures
 def contract(
     data: Annotated[
-        Path, typer.Option(help="Your data (.csv or .parquet), with the target column.")
+        str,
+        typer.Option(
+            help="Your data (.csv or .parquet; a path or an s3://, gs://, az:// URI), "
+            "with the target column."
+        ),
     ],
     target: Annotated[str, typer.Option(help="The column to predict.")],
     params_path: ParamsOption = DEFAULT_PARAMS_PATH,
@@ -128,7 +149,8 @@ def contract(
 
     params = load_params(params_path)
     destination = output or params.data.contract or DEFAULT_CONTRACT_PATH
-    table = read_table(data)
+    location = as_location(data)
+    table = read_table(location, key="--data")
     inference = infer_contract(table, target, str(data))
     contract = inference.contract
     rows = sample_rows(table.rename(columns=str), contract)
@@ -141,7 +163,8 @@ def contract(
     )
     destination.write_text(header + contract.to_yaml(), encoding="utf-8")
     write_table(rows, sample)
-    point_params_at(params_path, _relative(data), _relative(destination))
+    data_path = location if is_remote(location) else _relative(location)
+    point_params_at(params_path, data_path, _relative(destination))
     typer.echo(f"read {len(table)} rows and {len(table.columns)} columns from {data}")
     for decision in inference.decisions:
         typer.echo(f"  {decision}")
@@ -149,7 +172,8 @@ def contract(
         f"wrote {destination} ({len(contract.features)} features, {len(contract.ignore)} ignored)"
     )
     typer.echo(f"wrote {sample} ({len(rows)} feature rows, no target)")
-    typer.echo(f"set data.path in {params_path} to {_relative(data).as_posix()}")
+    shown = data_path.as_posix() if isinstance(data_path, Path) else data_path
+    typer.echo(f"set data.path in {params_path} to {shown}")
     typer.echo("review before `make train`:")
     for item in inference.review:
         typer.echo(f"  - {item}")
@@ -176,12 +200,22 @@ def train(
             help="Then run `promote`, in the same process (what `make train` does).",
         ),
     ] = False,
+    metrics_path: MetricsOption = None,
 ) -> None:
     """Fit, evaluate and log a model; register it as challenger if it passes the gates."""
     from .train import train as run_training
 
     params = load_params(params_path)
     result = run_training(params)
+    _write_json(
+        metrics_path,
+        {
+            "run_id": result.run_id,
+            "model_version": result.model_version,
+            "passed": result.evaluation.passed,
+            "metrics": dict(result.evaluation.metrics),
+        },
+    )
     typer.echo(f"logged MLflow run {result.run_id}")
     _echo_metrics("holdout metrics", result.evaluation.metrics)
     _echo_gates(result.evaluation.gates)
@@ -191,8 +225,9 @@ def train(
         f"registered {params.mlflow.model_name!r} version {result.model_version} as challenger"
     )
     if promote_after:
-        # One process for both steps: MLflow is imported and its store opened once.
-        promote(params_path)
+        # One process for both steps: MLflow is imported and its store opened once, and
+        # the challenger just trained is handed over as it is, already scored.
+        _promote(params, result.challenger)
 
 
 @app.command()
@@ -202,9 +237,10 @@ def evaluate(
     alias: AliasOption = None,
     version: VersionOption = None,
     data: Annotated[
-        Path | None,
-        typer.Option(help="Labelled CSV/Parquet to score instead of the holdout.", dir_okay=False),
+        str | None,
+        typer.Option(help="Labelled CSV/Parquet (path or URI) to score instead of the holdout."),
     ] = None,
+    metrics_path: MetricsOption = None,
 ) -> None:
     """Score a registered model and check the quality gates (exit 1 when one fails)."""
     from .evaluate import evaluate_model, load_holdout
@@ -219,9 +255,19 @@ def evaluate(
     rows = (
         load_holdout(params)
         if data is None
-        else validate_training_data(read_table(data, contract.text_columns), contract)
+        else validate_training_data(
+            read_table(as_location(data), contract.text_columns, key="--data"), contract
+        )
     )
     evaluation = evaluate_model(model.estimator, rows, params, contract)
+    _write_json(
+        metrics_path,
+        {
+            "model_version": model.version,
+            "passed": evaluation.passed,
+            "metrics": dict(evaluation.metrics),
+        },
+    )
     where = "holdout" if data is None else str(data)
     _echo_metrics(f"{model.name} version {model.version} on {where}", evaluation.metrics)
     _echo_gates(evaluation.gates)
@@ -237,10 +283,13 @@ def promote(params_path: ParamsOption = DEFAULT_PARAMS_PATH) -> None:
     Keeping the champion is a normal outcome (exit 0); a challenger that fails the
     gates exits 1.
     """
+    _promote(load_params(params_path))
+
+
+def _promote(params: Params, challenger: "ScoredChallenger | None" = None) -> None:
     from .promote import promote as run_promotion
 
-    params = load_params(params_path)
-    outcome = run_promotion(params)
+    outcome = run_promotion(params, challenger)
     _echo_metrics(f"challenger (version {outcome.challenger_version})", outcome.challenger.metrics)
     if outcome.champion is not None:
         _echo_metrics(f"champion (version {outcome.champion_version})", outcome.champion.metrics)
@@ -305,8 +354,12 @@ def promoted_recently(
 @app.command()
 @_reports_failures
 def predict(
-    source: Annotated[Path, typer.Argument(help="Batch to score (.csv or .parquet).")],
-    destination: Annotated[Path, typer.Argument(help="Where to write the scored batch.")],
+    source: Annotated[
+        str, typer.Argument(help="Batch to score (.csv or .parquet; a path or a URI).")
+    ],
+    destination: Annotated[
+        str, typer.Argument(help="Where to write the scored batch (a path or a URI).")
+    ],
     params_path: ParamsOption = DEFAULT_PARAMS_PATH,
     alias: AliasOption = None,
     version: VersionOption = None,
@@ -319,7 +372,7 @@ def predict(
     contract = _contract(params)
     model = load(params.mlflow, alias=alias, version=version)
     check_contract(params.mlflow, model, contract)
-    rows = predict_file(model.estimator, source, destination, contract)
+    rows = predict_file(model.estimator, as_location(source), as_location(destination), contract)
     typer.echo(f"scored {rows} rows with version {model.version} -> {destination}")
 
 
@@ -339,7 +392,7 @@ def smoke(
     """
     with _throwaway_store() as store:
         train(params_path, promote_after=True)
-        predict(source, store / "predictions.csv", params_path)
+        predict(str(source), str(store / "predictions.csv"), params_path)
 
 
 @contextmanager
@@ -405,9 +458,13 @@ def serve(
     params = load_params(params_path)
     contract = _contract(params)
     if version:
-        from .registry import resolve
+        from .local_registry import has_version
 
-        resolve(params.mlflow, version=version)
+        if not has_version(params.mlflow, version):
+            # Not in a local store (or another store): MLflow looks and words the error.
+            from .registry import resolve
+
+            resolve(params.mlflow, version=version)
     # A server's log is all an operator sees: report model loading at INFO.
     if json_logs:
         use_json_logs(logging.INFO)
@@ -420,6 +477,7 @@ def serve(
             params.serve,
             # A pinned version is kept; an alias is followed.
             follow=None if version else registry_follower(params_path, alias),
+            freeze_heap=True,
         ),
         host=host,
         port=port,
@@ -623,14 +681,15 @@ def model_card(
 @_reports_failures
 def drift(
     current: Annotated[
-        Path,
+        str,
         typer.Argument(
-            help="Recent batch (.csv or .parquet), or a directory of the service's captures."
+            help="Recent batch (.csv or .parquet), or a directory of the service's captures "
+            "(a path or an s3://, gs://, az:// URI)."
         ),
     ],
     params_path: ParamsOption = DEFAULT_PARAMS_PATH,
     reference: Annotated[
-        Path | None,
+        str | None,
         typer.Option(help="Reference table [default: training data of the --alias model]."),
     ] = None,
     alias: AliasOption = None,
@@ -663,7 +722,7 @@ def drift(
     run_id = os.environ.get("GITHUB_RUN_ID") or uuid.uuid4().hex
     params = load_params(params_path)
     contract = _contract(params)
-    split = split_by_contract(read_batch(current, contract), contract)
+    split = split_by_contract(read_batch(as_location(current), contract, "CURRENT"), contract)
     if split.report is not None:
         typer.echo(split.report, err=True)
     result = None
@@ -713,9 +772,11 @@ def _echo_drift(result: "DriftReport", params: Params) -> None:
 @app.command()
 @_reports_failures
 def performance(
-    captured: Annotated[Path, typer.Argument(help="Directory of the service's captures.")],
+    captured: Annotated[
+        str, typer.Argument(help="Directory (or URI prefix) of the service's captures.")
+    ],
     feedback: Annotated[
-        Path,
+        str,
         typer.Argument(help="Labels: .csv or .parquet with request_id, row and the target."),
     ],
     params_path: ParamsOption = DEFAULT_PARAMS_PATH,
@@ -740,8 +801,13 @@ def performance(
     params = load_params(params_path)
     contract = _contract(params)
     target = contract.target
-    labels = read_table(feedback, [target.name] if target.task == "classification" else [])
-    joined = join_feedback(read_batch(captured, contract), labels, target.name)
+    labels = read_table(
+        as_location(feedback),
+        [target.name] if target.task == "classification" else [],
+        key="FEEDBACK",
+    )
+    captures = read_batch(as_location(captured), contract, "CAPTURED")
+    joined = join_feedback(captures, labels, target.name)
     if len(joined) < min_rows:
         raise DataSourceError(
             f"only {len(joined)} captured predictions have a label (need --min-rows {min_rows})"
@@ -769,15 +835,24 @@ def performance(
 
 
 def _reference(
-    params: Params, path: Path | None, alias: str | None, contract: "Contract"
+    params: Params, path: str | None, alias: str | None, contract: "Contract"
 ) -> "pd.DataFrame":
     if path is not None:
         from .ingest import read_table
 
-        return read_table(path, contract.text_columns)
+        return read_table(as_location(path), contract.text_columns, key="--reference")
     from .registry import load_reference
 
     return load_reference(params.mlflow, alias)
+
+
+def _write_json(path: Path | None, body: Mapping[str, object]) -> None:
+    if path is None:
+        return
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
 
 
 def _contract(params: Params) -> "Contract":

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ConfigError
 from .metrics import HIGHER_IS_BETTER, METRIC_RANGES
+from .storage import FILESYSTEM_PACKAGES, as_location, scheme, suffix
 
 DEFAULT_PARAMS_PATH = Path("params.yaml")
 TABLE_SUFFIXES = (".csv", ".parquet")
@@ -26,15 +27,24 @@ class _Section(BaseModel):
 
 
 class DataConfig(_Section):
-    # The training table; `make contract` points it at the file it read.
-    path: Path
+    # The training table; `make contract` points it at the file it read. A local path,
+    # or an object-store URI (s3://, gs://, az://, abfs://; storage.py), kept as text.
+    path: Path | str
     # The data contract the table must meet (contract.py).
     contract: Path = Path("contract.yaml")
 
+    @field_validator("path", mode="before")
+    @classmethod
+    def _local_or_uri(cls, value: Any) -> Any:
+        return as_location(value)
+
     @field_validator("path")
     @classmethod
-    def _readable_format(cls, path: Path) -> Path:
-        if path.suffix.lower() not in TABLE_SUFFIXES:
+    def _readable_format(cls, path: Path | str) -> Path | str:
+        if scheme(path) and scheme(path) not in FILESYSTEM_PACKAGES:
+            supported = ", ".join(f"{name}://" for name in FILESYSTEM_PACKAGES)
+            raise ValueError(f"unsupported scheme {scheme(path)}:// in {path} (use {supported})")
+        if suffix(path) not in TABLE_SUFFIXES:
             raise ValueError(f"expected a {' or '.join(TABLE_SUFFIXES)} file, got {path}")
         return path
 

@@ -17,6 +17,9 @@ from .features import build_preprocessor, features_and_target, holdout_split
 from .ingest import load_dataset
 from .metrics import TASK
 from .model_card import CARD_ARTIFACT, FACTS_ARTIFACT, CardInputs, card_facts, render
+from .predict import LoadedModel
+from .promote import ScoredChallenger
+from .storage import data_version as stored_data_version
 from .validate import validate_training_data
 
 if TYPE_CHECKING:
@@ -91,13 +94,16 @@ class TrainingResult:
     # None when a gate failed: such a model is logged for inspection, not registered.
     model_version: str | None
     explanation: GlobalExplanation
+    # The registered challenger, scored, for `promote` in the same process; None when
+    # the model was not registered.
+    challenger: "ScoredChallenger | None" = None
 
 
 def train(params: Params) -> TrainingResult:
     """Run ingest -> validate -> split -> fit -> evaluate -> explain -> log (and register,
     with a model card)."""
     # Imported here so the pure modules above stay importable without MLflow.
-    from .registry import data_digest, log_training_run
+    from .registry import CHALLENGER, data_digest, log_training_run
 
     contract = load_contract(params.data.contract)
     model = build_model(params.model, contract)  # bad hyperparameters fail before reading
@@ -116,6 +122,9 @@ def train(params: Params) -> TrainingResult:
         seed=params.split.random_state,
     )
     digest = data_digest(frame)
+    # The exact file or object read, as its store identifies it (storage.data_version):
+    # with DVC, the md5 that DVC committed.
+    data_version, version_source = stored_data_version(params.data.path, "data.path")
     run_id, version = log_training_run(
         params,
         model,
@@ -123,7 +132,11 @@ def train(params: Params) -> TrainingResult:
         contract,
         evaluation.metrics,
         register=evaluation.passed,
-        tags={"data.source_digest": digest},
+        tags={
+            "data.source_digest": digest,
+            "data_version": data_version,
+            "data_version.source": version_source,
+        },
         artifacts={GLOBAL_ARTIFACT: explanation.to_dict()},
         trusted_types=SKOPS_TRUSTED_TYPES[params.model.type],
     )
@@ -142,10 +155,32 @@ def train(params: Params) -> TrainingResult:
                 explanation=explanation,
                 data_digest=digest,
                 figures=figures,
+                data_version=data_version,
+                data_version_source=version_source,
             ),
         )
+    challenger = None
+    if version is not None:
+        challenger = ScoredChallenger(
+            model=LoadedModel(
+                estimator=model,
+                name=params.mlflow.model_name,
+                version=version,
+                run_id=run_id,
+                # What the registry holds now: log_training_run set the alias.
+                aliases=(CHALLENGER,),
+                metrics=dict(evaluation.metrics),
+            ),
+            evaluation=evaluation,
+            holdout=split.holdout,
+            contract=contract,
+        )
     return TrainingResult(
-        run_id=run_id, evaluation=evaluation, model_version=version, explanation=explanation
+        run_id=run_id,
+        evaluation=evaluation,
+        model_version=version,
+        explanation=explanation,
+        challenger=challenger,
     )
 
 
