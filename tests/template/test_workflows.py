@@ -1260,4 +1260,3 @@ def test_ct_pulls_and_reproduces_dvc_data_only_with_dvc(rendered: Path) -> None:
     assert names.index(pull) < names.index("Validate, train, promote, evaluate")
     assert step_named(train, pull)["run"] == "make data-pull repro REPRO_ARGS=--allow-missing"
     assert {"data-pull", "repro", "data-push"} <= make_targets(rendered)
-
