@@ -318,7 +318,37 @@ def rollback(
     event = roll_back(load_params(params_path), reason, audit)
     typer.echo(f"champion rolled back from version {event.from_version} to {event.to_version}")
     typer.echo(f"audit record -> {audit}")
-    typer.echo("a running service serves the new champion once restarted (docs/operations.md)")
+    typer.echo(
+        "a running service swaps it in within serve.reload_seconds; one pinned with "
+        "MODEL_VERSION needs a redeploy (docs/operations.md)"
+    )
+
+
+@app.command("promoted-recently")
+@_reports_failures
+def promoted_recently(
+    params_path: ParamsOption = DEFAULT_PARAMS_PATH,
+    hours: Annotated[
+        float | None,
+        typer.Option(help="The window [default: promotion.fallback_window_hours]."),
+    ] = None,
+) -> None:
+    """Exit 0 when `promote` moved the champion alias to its current version within the
+    fallback window, 1 when not (an older promotion, a rollback, no champion).
+
+    The monitor workflow asks before it blames a failing health check on the model: only
+    a champion promoted within the window is rolled back (docs/operations.md).
+    """
+    from .promote import champion_age
+
+    params = load_params(params_path)
+    window = params.promotion.fallback_window_hours if hours is None else hours
+    if not 0 < window <= 8760:
+        raise UsageError(f"--hours: must be above 0 and at most 8760 (a year), got {window:g}")
+    age = champion_age(params, window)
+    typer.echo(age.describe())
+    if not age.recent:
+        raise typer.Exit(ExitCode.CHECK_FAILED)
 
 
 @app.command()
@@ -413,11 +443,15 @@ def serve(
         bool, typer.Option(help="Log JSON lines (for log collectors) instead of text.")
     ] = True,
 ) -> None:
-    """Serve the prediction API (the champion by default)."""
+    """Serve the prediction API (the champion by default).
+
+    The service follows its alias: it swaps in the version the alias moves to within
+    serve.reload_seconds (params.yaml). A pinned --model-version never changes.
+    """
     import uvicorn
 
     from .observe import use_json_logs
-    from .serve import create_app, registry_loader
+    from .serve import create_app, registry_follower, registry_loader
 
     # Fail now, not in the loading thread: a bad params.yaml or contract, or a model
     # version that does not exist, is exit 2 before the port opens.
@@ -441,6 +475,8 @@ def serve(
             contract,
             params_path,
             params.serve,
+            # A pinned version is kept; an alias is followed.
+            follow=None if version else registry_follower(params_path, alias),
             freeze_heap=True,
         ),
         host=host,
@@ -607,7 +643,7 @@ def model_card(
     ] = None,
 ) -> None:
     """Print the model card (markdown) of a registered version, the champion by default."""
-    from .model_card import CARD_ARTIFACT
+    from .model_card import CARD_ARTIFACT, markdown_text
     from .registry import load_run_text, resolve
 
     params = load_params(params_path)
@@ -622,9 +658,9 @@ def model_card(
     status = [
         "## Registry status",
         "",
-        f"- **Aliases now**: {', '.join(sorted(found.aliases)) or 'none'}",
-        f"- **Promotion**: {tags.get('promotion.decision', 'not yet decided')}"
-        + (f" ({tags['promotion.reason']})" if "promotion.reason" in tags else ""),
+        f"- **Aliases now**: {markdown_text(', '.join(sorted(found.aliases)) or 'none')}",
+        f"- **Promotion**: {markdown_text(tags.get('promotion.decision', 'not yet decided'))}"
+        + (f" ({markdown_text(tags['promotion.reason'])})" if "promotion.reason" in tags else ""),
         "",
     ]
     text = card.rstrip("\n") + "\n\n" + "\n".join(status)

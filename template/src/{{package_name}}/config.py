@@ -81,6 +81,10 @@ class PromotionConfig(_Section):
     # Absolute improvement, in the metric's own unit, the challenger needs over the
     # champion. Retraining on unchanged data should not churn the production model.
     min_improvement: float = Field(ge=0)
+    # For this long after a promotion, a failing health check of the service is blamed
+    # on the new model: the monitor falls back to the previous champion. Later, it only
+    # raises an alert (`promoted-recently`, docs/operations.md).
+    fallback_window_hours: float = Field(default=24, gt=0, le=8760)
 
 
 class DriftConfig(_Section):
@@ -137,6 +141,10 @@ class ServeConfig(_Section):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # Errors listed in a 422 answer; the answer also gives the total count.
     max_errors: int = Field(default=20, ge=1, le=1000)
+    # Seconds between two checks of which version the served alias (the champion)
+    # names; a new version is loaded in the background and swapped in. 0 turns the
+    # checks off; a service started on a pinned version (MODEL_VERSION) never checks.
+    reload_seconds: float = Field(default=30, ge=0, le=86_400)
     capture: CaptureConfig = CaptureConfig()
 
 
