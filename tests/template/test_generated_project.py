@@ -70,8 +70,11 @@ def infra_files(answers: dict[str, Any]) -> set[str]:
             )
         }
     files.add("docs/infrastructure.md")
+    # CT on the cloud's job runtime (ct.yml, CT_RUNTIME=job).
+    files |= {"scripts/ct-job.sh", "scripts/ct_job_result.py"}
     if answers.get("deploy_target") == "kubernetes":
         files.add("scripts/k8s-validate.sh")
+        files |= {"deploy/k8s/training-job/kustomization.yaml", "deploy/k8s/training-job/job.yaml"}
         files |= {
             f"deploy/k8s/base/{name}.yaml"
             for name in (

@@ -232,8 +232,10 @@ def test_scripts_are_shellcheck_clean(rendered: Path) -> None:
     # deploy.sh sources one file per kind of target from scripts/deploy/: each file is
     # checked on its own and, followed (--external-sources), as part of deploy.sh.
     scripts = sorted(str(path) for path in (rendered / "scripts").rglob("*.sh"))
-    # scripts/k8s-validate.sh comes with the Kubernetes manifests.
-    assert len(scripts) == 10 + (rendered / "deploy" / "k8s").is_dir()
+    # scripts/k8s-validate.sh comes with the Kubernetes manifests, scripts/ct-job.sh with
+    # a cloud.
+    cloud = yaml.safe_load((rendered / ".copier-answers.yml").read_text())["cloud"]
+    assert len(scripts) == 10 + (rendered / "deploy" / "k8s").is_dir() + (cloud != "none")
     check(rendered, shellcheck, "--severity=style", "--external-sources", *scripts)
 
 
@@ -393,6 +395,69 @@ def test_ct_trains_gates_promotes_summarises_and_delivers_only_a_better_model(
     assert deliver["uses"] == "$/.github/workflows/cd.yml"
     assert "needs.train.outputs.promoted == 'true'" in deliver["if"]
     assert deliver["with"]["model-version"] == "${{ needs.train.outputs.champion }}"
+
+
+# Where CT trains by default with each cloud and deploy target (scripts/ct-job.sh).
+DEFAULT_CT_JOB_TARGET = {
+    ("aws", "managed"): "ecs",
+    ("aws", "kubernetes"): "eks",
+    ("gcp", "managed"): "cloudrun",
+    ("gcp", "kubernetes"): "gke",
+    ("azure", "managed"): "containerapp",
+    ("azure", "kubernetes"): "aks",
+}
+CT_JOB_SETTINGS = {
+    "ecs": {
+        *("ECS_CLUSTER", "ECS_TASK_DEFINITION", "ECS_SUBNETS", "ECS_SECURITY_GROUP"),
+        "ECS_LOG_GROUP",
+    },
+    "cloudrun": {"CLOUD_RUN_JOB", "GCP_PROJECT", "GCP_REGION"},
+    "containerapp": {"CONTAINER_APP_JOB", "AZURE_RESOURCE_GROUP"},
+    "eks": {"KUBE_CLUSTER", "KUBE_NAMESPACE"},
+    "gke": {"KUBE_CLUSTER", "KUBE_NAMESPACE", "GCP_PROJECT", "GCP_REGION"},
+    "aks": {"KUBE_CLUSTER", "KUBE_NAMESPACE", "AZURE_RESOURCE_GROUP"},
+}
+
+
+def test_ct_trains_on_the_job_runtime_with_a_cloud_and_on_the_runner_without(
+    rendered: Path,
+) -> None:
+    answers = yaml.safe_load((rendered / ".copier-answers.yml").read_text())
+    train = load(rendered, "ct")["jobs"]["train"]
+    on_runner = step_named(train, "Validate, train, promote, evaluate")
+    names = [step.get("name") for step in train["steps"]]
+    if answers["cloud"] == "none":
+        assert "if" not in on_runner
+        assert "CT_RUNTIME" not in train["env"]
+        assert not {"Build and push the training image", "Log in to the registry"} & set(names)
+        assert train["outputs"]["promoted"] == "${{ steps.ct.outputs.promoted }}"
+        assert "ct-job" not in make_targets(rendered)
+        return
+    env = train["env"]
+    assert env["CT_RUNTIME"] == "${{ vars.CT_RUNTIME || 'job' }}"
+    target = DEFAULT_CT_JOB_TARGET[(answers["cloud"], answers["deploy_target"])]
+    assert env["CT_JOB_TARGET"] == "${{ vars.CT_JOB_TARGET || '" + target + "' }}"
+    # Every setting of that runtime is the GitHub variable of the same name.
+    for name in CT_JOB_SETTINGS[target] | {"REGISTRY"}:
+        assert env[name] == "${{ vars." + name + " }}", name
+    assert env["IMAGE_TAG"] == "ct-${{ github.sha }}-${{ github.run_id }}-${{ github.run_attempt }}"
+    # One of the two: the runner's `make ct`, or the image and the job.
+    assert on_runner["if"] == "${{ env.CT_RUNTIME != 'job' }}"
+    login = step_named(train, "Log in to the registry")
+    image = step_named(train, "Build and push the training image")
+    job = step_named(train, "Train on the job runtime, wait, read the outcome from the registry")
+    for step in (login, image, job):
+        assert step["if"] == "${{ env.CT_RUNTIME == 'job' }}"
+    assert names.index(login["name"]) < names.index(image["name"]) < names.index(job["name"])
+    assert login["uses"] == "$/.github/actions/registry-login"
+    assert (image["run"], job["run"], job["id"]) == ("make ct-image", "make ct-job", "job")
+    assert job["env"] == on_runner["env"]
+    for output in ("promoted", "champion"):
+        assert train["outputs"][output] == (
+            "${{ steps.ct.outputs." + output + " || steps.job.outputs." + output + " }}"
+        )
+    # The job's timeout fits inside the workflow job's.
+    assert int(env["CT_JOB_TIMEOUT"]) < train["timeout-minutes"] * 60
 
 
 def test_cd_stages_then_production_with_smoke_tests_loadtest_and_rollback(rendered: Path) -> None:

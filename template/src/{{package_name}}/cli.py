@@ -4,8 +4,8 @@ Exit codes (see errors.ExitCode): 0 success; 1 a check failed (quality gate, dat
 contract, drift); 2 bad usage (arguments, params.yaml, missing file or model);
 3 unexpected error. Heavy modules (MLflow, FastAPI) are imported inside the
 commands that need them, so ``--help`` and light commands stay fast; commands that
-only read a model (predict, evaluate, explain) load it through local_registry, which
-reads a local sqlite store without importing MLflow at all.
+only read a model (predict, evaluate, explain, serve) load it through local_registry,
+which reads a local sqlite store without importing MLflow at all.
 """
 
 import functools
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .contract import Contract
     from .evaluate import GateResult
     from .monitor import DriftReport
+    from .promote import ScoredChallenger
 
 app = typer.Typer(
     help="Train, evaluate, promote, serve and monitor the model.",
@@ -224,8 +225,9 @@ def train(
         f"registered {params.mlflow.model_name!r} version {result.model_version} as challenger"
     )
     if promote_after:
-        # One process for both steps: MLflow is imported and its store opened once.
-        promote(params_path)
+        # One process for both steps: MLflow is imported and its store opened once, and
+        # the challenger just trained is handed over as it is, already scored.
+        _promote(params, result.challenger)
 
 
 @app.command()
@@ -281,10 +283,13 @@ def promote(params_path: ParamsOption = DEFAULT_PARAMS_PATH) -> None:
     Keeping the champion is a normal outcome (exit 0); a challenger that fails the
     gates exits 1.
     """
+    _promote(load_params(params_path))
+
+
+def _promote(params: Params, challenger: "ScoredChallenger | None" = None) -> None:
     from .promote import promote as run_promotion
 
-    params = load_params(params_path)
-    outcome = run_promotion(params)
+    outcome = run_promotion(params, challenger)
     _echo_metrics(f"challenger (version {outcome.challenger_version})", outcome.challenger.metrics)
     if outcome.champion is not None:
         _echo_metrics(f"champion (version {outcome.champion_version})", outcome.champion.metrics)
@@ -419,16 +424,24 @@ def serve(
     params = load_params(params_path)
     contract = _contract(params)
     if version:
-        from .registry import resolve
+        from .local_registry import has_version
 
-        resolve(params.mlflow, version=version)
+        if not has_version(params.mlflow, version):
+            # Not in a local store (or another store): MLflow looks and words the error.
+            from .registry import resolve
+
+            resolve(params.mlflow, version=version)
     # A server's log is all an operator sees: report model loading at INFO.
     if json_logs:
         use_json_logs(logging.INFO)
     logging.getLogger(__package__).setLevel(logging.INFO)
     uvicorn.run(
         create_app(
-            registry_loader(params_path, alias, version), contract, params_path, params.serve
+            registry_loader(params_path, alias, version),
+            contract,
+            params_path,
+            params.serve,
+            freeze_heap=True,
         ),
         host=host,
         port=port,

@@ -13,6 +13,7 @@
   log-odds against the other class when there are two, the softmax logit when more).
 """
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,8 +21,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
 from sklearn.inspection import permutation_importance
+from sklearn.metrics import get_scorer
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.utils import check_random_state
+from sklearn.utils.random import sample_without_replacement
 
 from .contract import Contract
 from .errors import UsageError
@@ -77,26 +83,201 @@ def permutation_importances(
     """Permutation importance of each original column on labelled holdout rows (a
     categorical feature is shuffled as one column, not per one-hot column)."""
     X, y = features_and_target(holdout, contract)
-    result = permutation_importance(
-        model,
-        X,
-        y,
-        scoring=SKLEARN_SCORERS[metric],
-        n_repeats=repeats,
-        random_state=seed,
-        # A seeded sample of a large holdout ranks features as well, in a fraction of
-        # the time (each repeat scores every row once per feature).
-        max_samples=min(len(X), MAX_IMPORTANCE_ROWS),
+    # A seeded sample of a large holdout ranks features as well, in a fraction of the
+    # time (each repeat scores every row once per feature).
+    rows = min(len(X), MAX_IMPORTANCE_ROWS)
+    means, stds = permutation_scores(
+        model, X, y, SKLEARN_SCORERS[metric], repeats=repeats, seed=seed, max_rows=rows
     )
     features = [
         FeatureImportance(feature=name, mean=float(mean), std=float(std))
-        for name, mean, std in zip(
-            contract.feature_names, result.importances_mean, result.importances_std, strict=True
-        )
+        for name, mean, std in zip(contract.feature_names, means, stds, strict=True)
     ]
     features.sort(key=lambda importance: importance.mean, reverse=True)
-    rows = min(len(X), MAX_IMPORTANCE_ROWS)
     return GlobalExplanation(metric=metric, repeats=repeats, rows=rows, features=features)
+
+
+def permutation_scores(
+    model: Any,
+    X: pd.DataFrame,
+    y: pd.Series,
+    scoring: str,
+    *,
+    repeats: int,
+    seed: int,
+    max_rows: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation, per column of ``X``, of the score's drop when the
+    column is shuffled: scikit-learn's ``permutation_importance(model, X, y,
+    scoring=scoring, n_repeats=repeats, random_state=seed, max_samples=max_rows)``.
+
+    For the project's pipeline (feature transformations that each work column by
+    column, then an estimator) the same shuffles are applied to the transformed
+    matrix instead: the holdout is transformed once, each original column's outputs
+    (all one-hot columns of a categorical feature together) are permuted as one, and
+    only the estimator scores each permutation. The transformation is row by row, so
+    shuffling its output is shuffling its input: the scores are scikit-learn's, without
+    re-running the pipeline's DataFrame transformations for every permutation. Any
+    other model goes through scikit-learn.
+    """
+    blocks = _column_blocks(model, list(X.columns))
+    transformed = None if blocks is None else model[:-1].transform(X)
+    if blocks is None or not isinstance(transformed, np.ndarray):  # e.g. sparse output
+        result = permutation_importance(
+            model,
+            X,
+            y,
+            scoring=scoring,
+            n_repeats=repeats,
+            random_state=seed,
+            max_samples=max_rows,
+        )
+        return result.importances_mean, result.importances_std
+    estimator = model[-1]
+    scorer = _matrix_scorer(scoring, estimator, transformed, y)
+    baseline = scorer(estimator, transformed, y)
+    # The draws scikit-learn makes: one seed, then for every column the same generator
+    # state, so the same rows and the same sequence of shuffles for each column.
+    column_seed = check_random_state(seed).randint(np.iinfo(np.int32).max + 1)
+    random_state = np.random.RandomState(column_seed)
+    if max_rows < len(X):
+        rows = sample_without_replacement(len(X), max_rows, random_state=random_state)
+        sample, labels = transformed[rows], y.iloc[rows]
+    else:
+        sample, labels = transformed, y
+    order = np.arange(len(sample))
+    shuffles = []
+    for _ in range(repeats):
+        random_state.shuffle(order)
+        shuffles.append(order.copy())
+    drops = np.empty((len(blocks), repeats))
+    for position, columns in enumerate(blocks):
+        permuted = sample.copy()
+        for repeat, shuffle in enumerate(shuffles):
+            # Shuffled again from the previous repeat's order, as scikit-learn does.
+            permuted[:, columns] = permuted[shuffle][:, columns]
+            drops[position, repeat] = baseline - scorer(estimator, permuted, labels)
+    return drops.mean(axis=1), drops.std(axis=1)
+
+
+Score = Callable[[Any, np.ndarray, pd.Series], float]
+
+
+def _matrix_scorer(scoring: str, estimator: Any, transformed: np.ndarray, y: pd.Series) -> Score:
+    """scikit-learn's scorer ``scoring``, or the same metric in plain numpy when it gives
+    the same score on the unshuffled rows and on one shuffle of them.
+
+    scikit-learn's metric functions check their inputs at every call (label types,
+    array namespaces), which costs ten times the estimator's own work on a holdout;
+    the labels here are the same for every permutation, only the predictions change.
+    """
+    exact: Score = get_scorer(scoring)
+    metric = _NUMPY_METRICS.get(scoring)
+    if metric is None:
+        return exact
+    labels = y.to_numpy()
+    classes = np.asarray(getattr(estimator, "classes_", []))
+    if scoring == "neg_log_loss" and not np.array_equal(np.unique(labels), classes):
+        return exact  # scikit-learn's own refusal or its handling of missing classes
+
+    def quick(estimator: Any, matrix: np.ndarray, y: pd.Series) -> float:
+        return metric(estimator, matrix, y.to_numpy(), classes)
+
+    shuffled = transformed[np.random.default_rng(0).permutation(len(transformed))]
+    for matrix in (transformed, shuffled):
+        if not np.isclose(quick(estimator, matrix, y), exact(estimator, matrix, y), rtol=1e-9):
+            return exact
+    return quick
+
+
+def _f1_macro(estimator: Any, matrix: np.ndarray, y: np.ndarray, _: np.ndarray) -> float:
+    predicted = estimator.predict(matrix)
+    # scikit-learn averages over the labels in either the truth or the predictions.
+    scores = []
+    for label in np.union1d(y, predicted):
+        truth, guess = y == label, predicted == label
+        true_positives = np.count_nonzero(truth & guess)
+        errors = np.count_nonzero(truth ^ guess)
+        scores.append(2 * true_positives / (2 * true_positives + errors))
+    return float(np.mean(scores))
+
+
+def _balanced_accuracy(estimator: Any, matrix: np.ndarray, y: np.ndarray, _: np.ndarray) -> float:
+    predicted = estimator.predict(matrix)
+    recalls = [
+        np.count_nonzero(predicted[y == label] == label) / np.count_nonzero(y == label)
+        for label in np.unique(y)
+    ]
+    return float(np.mean(recalls))
+
+
+def _neg_log_loss(estimator: Any, matrix: np.ndarray, y: np.ndarray, classes: np.ndarray) -> float:
+    probabilities = np.asarray(estimator.predict_proba(matrix), dtype=float)
+    if len(classes) == 2:  # scikit-learn scores the positive class's column
+        positive = probabilities[:, 1]
+        probabilities = np.column_stack([1 - positive, positive])
+    eps = np.finfo(probabilities.dtype).eps
+    probabilities = np.clip(probabilities, eps, 1 - eps)
+    truth = probabilities[np.arange(len(y)), np.searchsorted(classes, y)]
+    return -float(np.mean(-np.log(truth)))
+
+
+def _residuals(estimator: Any, matrix: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return y.astype(float) - np.asarray(estimator.predict(matrix), dtype=float)
+
+
+def _r2(estimator: Any, matrix: np.ndarray, y: np.ndarray, _: np.ndarray) -> float:
+    truth = y.astype(float)
+    total = np.sum((truth - np.average(truth)) ** 2)
+    return float(1 - np.sum(_residuals(estimator, matrix, y) ** 2) / total)
+
+
+_NUMPY_METRICS: dict[str, Callable[[Any, np.ndarray, np.ndarray, np.ndarray], float]] = {
+    "accuracy": lambda estimator, matrix, y, _: float(np.mean(estimator.predict(matrix) == y)),
+    "balanced_accuracy": _balanced_accuracy,
+    "f1_macro": _f1_macro,
+    "neg_log_loss": _neg_log_loss,
+    "neg_root_mean_squared_error": lambda estimator, matrix, y, _: (
+        -float(np.sqrt(np.average(_residuals(estimator, matrix, y) ** 2)))
+    ),
+    "neg_mean_absolute_error": lambda estimator, matrix, y, _: (
+        -float(np.average(np.abs(_residuals(estimator, matrix, y))))
+    ),
+    "r2": _r2,
+}
+
+
+# Steps that transform each input column on its own (fitted statistics per column).
+_COLUMNWISE_STEPS = (SimpleImputer, StandardScaler, OneHotEncoder)
+
+
+def _column_blocks(model: Any, columns: list[str]) -> list[np.ndarray] | None:
+    """For each of ``columns``, the positions of its outputs in the transformed matrix
+    the estimator sees; None when the model is not a pipeline of column-by-column
+    transformations followed by an estimator."""
+    if not isinstance(model, Pipeline) or len(model.steps) != 2:
+        return None
+    transformer = model.steps[0][1]
+    if not isinstance(transformer, ColumnTransformer):
+        return None
+    for name, step, selected in transformer.transformers_:
+        if name == "remainder" and isinstance(step, str) and step == "drop":
+            continue
+        steps = list(step.named_steps.values()) if isinstance(step, Pipeline) else [step]
+        if not all(isinstance(part, _COLUMNWISE_STEPS) for part in steps):
+            return None
+        if any(isinstance(part, OneHotEncoder) for part in steps) and len(selected) != 1:
+            return None
+    width = sum(span.stop - span.start for span in transformer.output_indices_.values())
+    try:
+        outputs = _output_columns(transformer, width)
+    except UsageError:
+        return None
+    if sorted(outputs) != sorted(columns):
+        return None
+    if hasattr(model[-1], "feature_names_in_"):  # it would warn about a plain matrix
+        return None
+    return [np.asarray(outputs[name]) for name in columns]
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,21 @@ def load(config: MlflowConfig, alias: str | None = None, version: str | None = N
     return load_with_mlflow(config, alias=alias, version=version)
 
 
+def has_version(config: MlflowConfig, version: str) -> bool:
+    """Whether a local sqlite store holds ``version`` of the model, ready to load; False
+    when it does not or when only MLflow can tell (any other store)."""
+    if any(os.environ.get(name) for name in _MLFLOW_ONLY_SETTINGS):
+        return False
+    database = sqlite_database(config.resolved_tracking_uri)
+    if database is None or not database.is_file():
+        return False
+    try:
+        return _find_version(database, config.model_name, None, version) is not None
+    except sqlite3.Error as error:
+        logger.debug("local registry read failed (%s); using MLflow", error)
+        return False
+
+
 def sqlite_database(tracking_uri: str) -> Path | None:
     """The database file of a ``sqlite:///`` tracking URI, None for any other store."""
     parsed = urlparse(tracking_uri)

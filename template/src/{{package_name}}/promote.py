@@ -15,11 +15,15 @@ import textwrap
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import Params
-from .contract import load_contract
+from .contract import Contract, load_contract
 from .evaluate import Evaluation, evaluate_model, improvement, load_holdout
 from .predict import LoadedModel
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -64,11 +68,27 @@ class PromotionOutcome:
         return self.challenger_version if self.decision.promote else self.champion_version
 
 
-def promote(params: Params) -> PromotionOutcome:
+@dataclass(frozen=True)
+class ScoredChallenger:
+    """The challenger ``train`` has just registered, still in memory: the fitted model,
+    its score on the holdout and that holdout, under the contract it was trained with.
+    ``train --promote`` hands it over, so promotion neither loads the model back from
+    the registry nor reads, splits and scores the data again."""
+
+    model: LoadedModel
+    evaluation: Evaluation
+    holdout: "pd.DataFrame"
+    contract: Contract
+
+
+def promote(
+    params: Params, challenger_in_memory: ScoredChallenger | None = None
+) -> PromotionOutcome:
     """Compare challenger and champion on the current holdout and move the aliases.
 
     A challenger that fails the gates on today's holdout is never promoted, whatever
-    the champion scores.
+    the champion scores. Without ``challenger_in_memory`` the challenger is the version
+    holding the ``challenger`` alias, loaded and scored here.
     """
     from .registry import (
         CHALLENGER,
@@ -81,11 +101,17 @@ def promote(params: Params) -> PromotionOutcome:
         tag_version,
     )
 
-    holdout = load_holdout(params)
-    contract = load_contract(params.data.contract)
-    challenger_model = load(params.mlflow, alias=CHALLENGER)
-    check_contract(params.mlflow, challenger_model, contract)
-    challenger = evaluate_model(challenger_model.estimator, holdout, params, contract)
+    if challenger_in_memory is None:
+        holdout = load_holdout(params)
+        contract = load_contract(params.data.contract)
+        challenger_model = load(params.mlflow, alias=CHALLENGER)
+        check_contract(params.mlflow, challenger_model, contract)
+        challenger = evaluate_model(challenger_model.estimator, holdout, params, contract)
+    else:
+        holdout = challenger_in_memory.holdout
+        contract = challenger_in_memory.contract
+        challenger_model = challenger_in_memory.model
+        challenger = challenger_in_memory.evaluation
     champion_model = _load_champion(params)
     # A champion trained on other features or another target cannot be scored on this
     # holdout (bringing your own data changes both): it is no rival, it is replaced.

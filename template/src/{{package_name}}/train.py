@@ -17,6 +17,8 @@ from .features import build_preprocessor, features_and_target, holdout_split
 from .ingest import load_dataset
 from .metrics import TASK
 from .model_card import CARD_ARTIFACT, FACTS_ARTIFACT, CardInputs, card_facts, render
+from .predict import LoadedModel
+from .promote import ScoredChallenger
 from .storage import data_version as stored_data_version
 from .validate import validate_training_data
 
@@ -92,13 +94,16 @@ class TrainingResult:
     # None when a gate failed: such a model is logged for inspection, not registered.
     model_version: str | None
     explanation: GlobalExplanation
+    # The registered challenger, scored, for `promote` in the same process; None when
+    # the model was not registered.
+    challenger: "ScoredChallenger | None" = None
 
 
 def train(params: Params) -> TrainingResult:
     """Run ingest -> validate -> split -> fit -> evaluate -> explain -> log (and register,
     with a model card)."""
     # Imported here so the pure modules above stay importable without MLflow.
-    from .registry import data_digest, log_training_run
+    from .registry import CHALLENGER, data_digest, log_training_run
 
     contract = load_contract(params.data.contract)
     model = build_model(params.model, contract)  # bad hyperparameters fail before reading
@@ -154,8 +159,28 @@ def train(params: Params) -> TrainingResult:
                 data_version_source=version_source,
             ),
         )
+    challenger = None
+    if version is not None:
+        challenger = ScoredChallenger(
+            model=LoadedModel(
+                estimator=model,
+                name=params.mlflow.model_name,
+                version=version,
+                run_id=run_id,
+                # What the registry holds now: log_training_run set the alias.
+                aliases=(CHALLENGER,),
+                metrics=dict(evaluation.metrics),
+            ),
+            evaluation=evaluation,
+            holdout=split.holdout,
+            contract=contract,
+        )
     return TrainingResult(
-        run_id=run_id, evaluation=evaluation, model_version=version, explanation=explanation
+        run_id=run_id,
+        evaluation=evaluation,
+        model_version=version,
+        explanation=explanation,
+        challenger=challenger,
     )
 
 
