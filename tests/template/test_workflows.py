@@ -1254,14 +1254,21 @@ def _answers(rendered: Path) -> dict[str, Any]:
 
 
 def test_ct_pulls_and_reproduces_dvc_data_only_with_dvc(rendered: Path) -> None:
+    answers = _answers(rendered)
     train = load(rendered, "ct")["jobs"]["train"]
     names = [step.get("name") for step in train["steps"]]
-    pull = "Pull the versioned data, reproduce the DVC pipeline"
-    if _answers(rendered).get("data_versioning") != "dvc":
+    pull, repro = "Pull the versioned data (DVC)", "Reproduce the DVC pipeline"
+    if answers.get("data_versioning") != "dvc":
         assert pull not in names
+        assert repro not in names
         return
-    # After the environment is installed, before CT's own training.
+    # After the environment is installed, before CT's own training (and its image).
     assert names.index("Install the locked environment") < names.index(pull)
-    assert names.index(pull) < names.index("Validate, train, promote, evaluate")
-    assert step_named(train, pull)["run"] == "make data-pull repro REPRO_ARGS=--allow-missing"
+    assert names.index(pull) < names.index(repro)
+    assert names.index(repro) < names.index("Validate, train, promote, evaluate")
+    assert step_named(train, pull)["run"] == "make data-pull"
+    assert step_named(train, repro)["run"] == "make repro REPRO_ARGS=--allow-missing"
+    if answers.get("cloud", "none") != "none":
+        # Training on the job runtime happens there, not on the runner.
+        assert step_named(train, repro)["if"] == "${{ env.CT_RUNTIME != 'job' }}"
     assert {"data-pull", "repro", "data-push"} <= make_targets(rendered)

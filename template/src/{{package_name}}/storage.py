@@ -75,7 +75,8 @@ def filesystem(location: str, key: str) -> tuple[Any, str]:
     try:
         import fsspec
 
-        return fsspec.core.url_to_fs(location)
+        fs, path = fsspec.core.url_to_fs(location)
+        return fs, str(path)
     except ImportError:
         raise DataSourceError(
             f"{key}: {location} needs the {package} package, which is not installed "
@@ -121,11 +122,11 @@ def open_binary(location: Location, mode: str, key: str) -> Iterator[IO[bytes]]:
         return
     fs, path = filesystem(str(location), key)
     try:
-        remote = fs.open(path, mode)
+        handle = fs.open(path, mode)
     except Exception as error:
         raise _unreachable(location, key, error) from None
-    with remote:
-        yield remote
+    with handle:
+        yield handle
 
 
 def find(location: Location, pattern: str, key: str) -> list[Location]:
