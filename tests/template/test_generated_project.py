@@ -93,7 +93,25 @@ def infra_files(answers: dict[str, Any]) -> set[str]:
                 f"deploy/k8s/overlays/{env}/{name}.yaml"
                 for name in ("kustomization", "configmap-patch", "deployment-patch", "hpa-patch")
             }
+        if answers.get("engine") == "ray":
+            # The suspended RayJob of `tune` on KubeRay, and the script that runs it.
+            files |= {
+                "deploy/k8s/components/ray/kustomization.yaml",
+                "deploy/k8s/components/ray/rayjob.yaml",
+                "scripts/rayjob.sh",
+            }
     return files
+
+
+def engine_files(answers: dict[str, Any]) -> set[str]:
+    """The Ray engine's module, its tests and its page (engine = ray)."""
+    if answers.get("engine", "local") != "ray":
+        return set()
+    return {
+        f"src/{answers['package_name']}/ray_engine.py",
+        "tests/test_ray_engine.py",
+        "docs/ray.md",
+    }
 
 
 def example_pictures(answers: dict[str, Any]) -> set[str]:
@@ -130,7 +148,7 @@ def data_files(answers: dict[str, Any]) -> set[str]:
 def expected_files(answers: dict[str, Any]) -> set[str]:
     """Every file a project with these answers must contain, and nothing else."""
     package = f"src/{answers['package_name']}"
-    optional = infra_files(answers) | data_files(answers)
+    optional = infra_files(answers) | data_files(answers) | engine_files(answers)
     return optional | {
         ".copier-answers.yml",
         ".gitignore",
