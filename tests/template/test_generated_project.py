@@ -192,6 +192,7 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         "scripts/deploy/docker.sh",
         "scripts/deploy/kubernetes.sh",
         "scripts/forgeml_source.py",
+        "scripts/health.sh",
         "scripts/model_version.py",
         "scripts/monitor.sh",
         "scripts/template-update.sh",
@@ -425,14 +426,17 @@ def test_train_then_serve_answers_predict(installed: Path, tmp_path: Path) -> No
 
 def _flood_with_bad_requests(installed: Path, base: str, tmp_path: Path) -> None:
     """The project's own load test floods the real service with requests that break the
-    contract: every one is refused with 422 and /health keeps answering within 1 s."""
+    contract, 32 clients sending 1,000 records each (every value out of bounds, of the
+    wrong type or missing): every answer is a 422 and /health keeps answering within 1 s.
+    The flood queues (large requests take turns), so on a busy machine some clients may
+    time out waiting; none may get another answer."""
     report = tmp_path / "flood.json"
     pyproject = tomllib.loads((installed / "pyproject.toml").read_text(encoding="utf-8"))
     (cli,) = pyproject["project"]["scripts"]
     completed = subprocess.run(
         [
             *("uv", "run", "--frozen", cli, "loadtest", "--base-url", base),
-            *("--bad-payload", "--records-per-request", "200", "--concurrency", "8"),
+            *("--bad-payload", "--records-per-request", "1000", "--concurrency", "32"),
             *("--duration", "5", "--max-requests", "100000", "--report", str(report)),
         ],
         cwd=installed,
@@ -445,9 +449,11 @@ def _flood_with_bad_requests(installed: Path, base: str, tmp_path: Path) -> None
     output = completed.stdout + completed.stderr
     assert report.exists(), output
     body = json.loads(report.read_text(encoding="utf-8"))
-    assert set(body["outcomes"]) == {"422"}, output
+    assert body["outcomes"].get("422", 0) >= 10, output
+    assert set(body["outcomes"]) <= {"422", "ReadTimeout"}, output
     assert body["probes"]["count"] >= 10, output
     assert body["probes"]["failed"] == 0, output
+    assert body["probes"]["max_ms"] < 1000, output
     # The service is still well: a good request is answered, and /metrics counted the flood.
     status, _ = request_json(f"{base}/health")
     assert status == 200
