@@ -223,6 +223,7 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         f"{package}/scorer.py",
         f"{package}/serve.py",
         f"{package}/storage.py",
+        f"{package}/yamlfile.py",
         f"{package}/train.py",
         f"{package}/validate.py",
         "tests/conftest.py",
