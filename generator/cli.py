@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-from generator import __version__, signals
+import generator
+from generator import signals
 from generator.backend.copier import ConflictStyle
 from generator.errors import EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED, ForgemlError, parse_choice
 from generator.reports import CheckFormat, ReportFormat
@@ -85,7 +86,7 @@ def _print_error(line: str) -> None:
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"forgeml {__version__}")
+        out.print(f"forgeml {generator.__version__}")
         raise typer.Exit()
 
 

@@ -16,8 +16,6 @@ test_clean_failures.py checks the list against such an environment when one is a
 
 from __future__ import annotations
 
-import importlib.metadata
-
 DEPENDENCY_IMPORT_NAMES = frozenset(
     {
         "_cffi_backend",
@@ -144,6 +142,8 @@ TOOLING_AND_LAYOUT_NAMES = frozenset(
 
 def installed_import_names() -> list[str]:
     """Top-level import names of every distribution in the running environment."""
+    import importlib.metadata  # only for regenerating the list: it costs every command 20 ms
+
     names: set[str] = set()
     for dist in importlib.metadata.distributions():
         top = dist.read_text("top_level.txt")

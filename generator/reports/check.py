@@ -19,7 +19,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from generator import __version__
+import generator
 from generator.checks import CHECKS
 from generator.checks.model import Check, CheckResult, Finding, Status
 from generator.commands.check import CheckReport, ProjectReport
@@ -134,7 +134,7 @@ def _located(finding: Finding) -> str:
 
 def json_report(report: CheckReport) -> str:
     payload = {
-        "forgeml_version": __version__,
+        "forgeml_version": generator.__version__,
         "exit_code": report.exit_code,
         "projects": [project_payload(project) for project in report.projects],
     }
@@ -227,7 +227,7 @@ def sarif_report(report: CheckReport) -> str:
         "tool": {
             "driver": {
                 "name": "forgeml",
-                "version": __version__,
+                "version": generator.__version__,
                 "informationUri": INFORMATION_URI,
                 "rules": [_sarif_rule(check) for check in CHECKS],
             }

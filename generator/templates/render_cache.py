@@ -20,14 +20,15 @@ from __future__ import annotations
 import atexit
 import functools
 import hashlib
+import importlib.util
 import json
+import os
 import re
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +154,29 @@ def _commit_id(location: TemplateLocation, vcs_ref: str) -> str | None:
 
 
 def _template_sees_folder(location: TemplateLocation, commit: str) -> bool:
-    """Whether any file of the release, by name or content, uses the folder's name."""
+    """Whether any file of the release, by name or content, uses the folder's name.
+
+    The answer for a commit never changes: it is kept on disk beside the renderings, so
+    a fresh `forgeml check` does not search the release again (two git processes).
+    """
+    patterns = hashlib.sha256("\n".join(_FOLDER_PATTERNS).encode()).hexdigest()[:12]
+    known = cache_root() / "renders" / f"folder-use-{patterns}" / commit
+    try:
+        return known.read_text(encoding="utf-8") == "yes"
+    except OSError:
+        pass
+    sees = _search_folder_use(location, commit)
+    staging = known.with_name(f".{commit}.{os.getpid()}")
+    try:
+        known.parent.mkdir(parents=True, exist_ok=True)
+        staging.write_text("yes" if sees else "no", encoding="utf-8")
+        staging.replace(known)  # whole or not at all, whoever writes last
+    except OSError:  # a read-only cache: search again next time
+        staging.unlink(missing_ok=True)
+    return sees
+
+
+def _search_folder_use(location: TemplateLocation, commit: str) -> bool:
     repo = location.local_repo or Path(location.recorded)
     patterns = [arg for pattern in _FOLDER_PATTERNS for arg in ("-e", pattern)]
     contents = subprocess.run(
@@ -188,12 +211,26 @@ def _key(
         "answers": dict(answers),
         "exclude": list(exclude),
         "folder": folder_name,
-        "copier": installed_version("copier"),
-        # What an entry holds: 2 added the created-once patterns (_META).
-        "format": 2,
+        "copier": _copier_identity(),
+        # What an entry holds: 2 added the created-once patterns (_META); 3 names copier
+        # by its installed files instead of its version number.
+        "format": 3,
     }
     text = json.dumps(identity, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+@functools.cache
+def _copier_identity() -> str:
+    """The installed copier, as its package file's path, size and modification time: an
+    upgrade, downgrade or reinstall replaces the file. Read without importlib.metadata,
+    whose import (and scan of every installed distribution) is about a tenth of a fresh
+    `forgeml check`'s imports."""
+    spec = importlib.util.find_spec("copier")
+    if spec is None or spec.origin is None:
+        return "absent"
+    stat = Path(spec.origin).stat()
+    return f"{spec.origin}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 @functools.cache

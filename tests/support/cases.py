@@ -41,6 +41,14 @@ STATIC_ONLY: dict[str, dict[str, str]] = {
     "cloud-aws": {"cloud": "aws"},
     "cloud-gcp-kubernetes": {"cloud": "gcp", "deploy_target": "kubernetes"},
     "cloud-azure": {"cloud": "azure"},
+    # The ray engine alone, and with its KubeRay RayJob (tests/template/test_ray.py).
+    "engine-ray": {"engine": "ray"},
+    "engine-ray-regression-cloud-azure-kubernetes": {
+        "engine": "ray",
+        "ml_task": "regression",
+        "cloud": "azure",
+        "deploy_target": "kubernetes",
+    },
     # DVC's remote differs per cloud: a local directory, a GCS bucket, an Azure container.
     "dvc-local": {"data_versioning": "dvc"},
     "dvc-gcp": {"cloud": "gcp", "data_versioning": "dvc"},

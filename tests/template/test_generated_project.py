@@ -93,7 +93,25 @@ def infra_files(answers: dict[str, Any]) -> set[str]:
                 f"deploy/k8s/overlays/{env}/{name}.yaml"
                 for name in ("kustomization", "configmap-patch", "deployment-patch", "hpa-patch")
             }
+        if answers.get("engine") == "ray":
+            # The suspended RayJob of `tune` on KubeRay, and the script that runs it.
+            files |= {
+                "deploy/k8s/components/ray/kustomization.yaml",
+                "deploy/k8s/components/ray/rayjob.yaml",
+                "scripts/rayjob.sh",
+            }
     return files
+
+
+def engine_files(answers: dict[str, Any]) -> set[str]:
+    """The Ray engine's module, its tests and its page (engine = ray)."""
+    if answers.get("engine", "local") != "ray":
+        return set()
+    return {
+        f"src/{answers['package_name']}/ray_engine.py",
+        "tests/test_ray_engine.py",
+        "docs/ray.md",
+    }
 
 
 def example_pictures(answers: dict[str, Any]) -> set[str]:
@@ -130,7 +148,7 @@ def data_files(answers: dict[str, Any]) -> set[str]:
 def expected_files(answers: dict[str, Any]) -> set[str]:
     """Every file a project with these answers must contain, and nothing else."""
     package = f"src/{answers['package_name']}"
-    optional = infra_files(answers) | data_files(answers)
+    optional = infra_files(answers) | data_files(answers) | engine_files(answers)
     return optional | {
         ".copier-answers.yml",
         ".gitignore",
@@ -174,6 +192,7 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         "scripts/deploy/docker.sh",
         "scripts/deploy/kubernetes.sh",
         "scripts/forgeml_source.py",
+        "scripts/health.sh",
         "scripts/model_version.py",
         "scripts/monitor.sh",
         "scripts/template-update.sh",
@@ -204,6 +223,7 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         f"{package}/scorer.py",
         f"{package}/serve.py",
         f"{package}/storage.py",
+        f"{package}/yamlfile.py",
         f"{package}/train.py",
         f"{package}/validate.py",
         "tests/conftest.py",
@@ -407,14 +427,17 @@ def test_train_then_serve_answers_predict(installed: Path, tmp_path: Path) -> No
 
 def _flood_with_bad_requests(installed: Path, base: str, tmp_path: Path) -> None:
     """The project's own load test floods the real service with requests that break the
-    contract: every one is refused with 422 and /health keeps answering within 1 s."""
+    contract, 32 clients sending 1,000 records each (every value out of bounds, of the
+    wrong type or missing): every answer is a 422 and /health keeps answering within 1 s.
+    The flood queues (large requests take turns), so on a busy machine some clients may
+    time out waiting; none may get another answer."""
     report = tmp_path / "flood.json"
     pyproject = tomllib.loads((installed / "pyproject.toml").read_text(encoding="utf-8"))
     (cli,) = pyproject["project"]["scripts"]
     completed = subprocess.run(
         [
             *("uv", "run", "--frozen", cli, "loadtest", "--base-url", base),
-            *("--bad-payload", "--records-per-request", "200", "--concurrency", "8"),
+            *("--bad-payload", "--records-per-request", "1000", "--concurrency", "32"),
             *("--duration", "5", "--max-requests", "100000", "--report", str(report)),
         ],
         cwd=installed,
@@ -427,9 +450,11 @@ def _flood_with_bad_requests(installed: Path, base: str, tmp_path: Path) -> None
     output = completed.stdout + completed.stderr
     assert report.exists(), output
     body = json.loads(report.read_text(encoding="utf-8"))
-    assert set(body["outcomes"]) == {"422"}, output
+    assert body["outcomes"].get("422", 0) >= 10, output
+    assert set(body["outcomes"]) <= {"422", "ReadTimeout"}, output
     assert body["probes"]["count"] >= 10, output
     assert body["probes"]["failed"] == 0, output
+    assert body["probes"]["max_ms"] < 1000, output
     # The service is still well: a good request is answered, and /metrics counted the flood.
     status, _ = request_json(f"{base}/health")
     assert status == 200

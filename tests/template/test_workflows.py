@@ -35,10 +35,14 @@ import yaml
 
 from generator import __version__
 from generator.commands.new import create_project
-from tests.support.generated import REPO_ROOT, generate
-from tests.support.generated import project_env, run, served
-from tests.support.template_factory import build_template, commit_all, commit_and_tag, generate_project
 from tests.support.cases import ALL_CASES, REPRESENTATIVE
+from tests.support.generated import REPO_ROOT, generate, project_env, run, served
+from tests.support.template_factory import (
+    build_template,
+    commit_all,
+    commit_and_tag,
+    generate_project,
+)
 from tests.support.validators import YAMLLINT_CONFIG, check, require
 
 WORKFLOWS = ("ci", "ct", "cd", "monitor", "template-update")
@@ -235,7 +239,7 @@ def test_scripts_are_shellcheck_clean(rendered: Path) -> None:
     # scripts/k8s-validate.sh comes with the Kubernetes manifests, scripts/ct-job.sh with
     # a cloud.
     cloud = yaml.safe_load((rendered / ".copier-answers.yml").read_text())["cloud"]
-    assert len(scripts) == 10 + (rendered / "deploy" / "k8s").is_dir() + (cloud != "none")
+    assert len(scripts) == 11 + (rendered / "deploy" / "k8s").is_dir() + (cloud != "none")
     check(rendered, shellcheck, "--severity=style", "--external-sources", *scripts)
 
 
@@ -266,6 +270,7 @@ def test_permissions_are_read_only_at_the_top_and_narrow_per_job(rendered: Path)
         "cd/production": {"packages", "id-token"},
         "monitor/drift": {"id-token"},
         "monitor/fallback": {"id-token"},
+        "monitor/redeploy": {"packages", "id-token"},
         "monitor/alert": {"issues"},
         "monitor/retrain": {"packages", "id-token"},
         "template-update/update": {"contents", "pull-requests"},
@@ -370,21 +375,41 @@ def test_ct_has_all_four_triggers_in_one_place(rendered: Path) -> None:
     assert "needs.drift.outputs.drifted == 'true'" in retrain["if"]
     drift = load(rendered, "monitor")["jobs"]["drift"]
     assert drift["outputs"]["drifted"] == "${{ steps.drift.outputs.drifted }}"
-    # A broken feed alerts (one issue) and never retrains; a live-performance breach or a
-    # failing health check falls back to the previous champion, then alerts.
+    # A broken feed alerts (one issue) and never retrains; a live-performance breach, or
+    # a failing health check right after a promotion, falls back to the previous
+    # champion, redeploys it (cd.yml), then alerts; a failing health check later alerts
+    # without a fallback.
     monitor = load(rendered, "monitor")["jobs"]
+    assert (
+        step_named(
+            monitor["drift"], "Health of the service (when the variable SERVICE_URL is set)"
+        )["run"]
+        == 'make health URL="$SERVICE_URL"'
+    )
+    assert drift["outputs"]["promoted-recently"] == "${{ steps.health.outputs.promoted-recently }}"
     assert monitor["fallback"]["needs"] == "drift"
     assert "needs.drift.outputs.performance == 'breach'" in monitor["fallback"]["if"]
-    assert "needs.drift.outputs.health == 'failure'" in monitor["fallback"]["if"]
+    assert "needs.drift.outputs.promoted-recently == 'true'" in monitor["fallback"]["if"]
+    assert "outputs.health" not in monitor["fallback"]["if"]
     rollback = step_named(
         monitor["fallback"], "Move the champion alias back (audit in artifacts/rollback/)"
     )
     assert rollback["run"] == 'make rollback-model REASON="$REASON"'
+    redeploy = monitor["redeploy"]
+    assert redeploy["uses"] == "$/.github/workflows/cd.yml"
+    assert redeploy["needs"] == "fallback"
+    assert "needs.fallback.result == 'success'" in redeploy["if"]
+    assert redeploy["with"]["model-version"] == "${{ needs.fallback.outputs.champion }}"
     assert monitor["alert"]["needs"] == ["drift", "fallback"]
     assert "needs.drift.outputs.verdict == 'contract'" in monitor["alert"]["if"]
-    assert step_named(monitor["alert"], "Open or update the issue")["run"] == (
-        'make alert KIND="$VERDICT"'
-    )
+    assert "needs.drift.outputs.health == 'failure'" in monitor["alert"]["if"]
+    alerts = {step["run"]: step["if"] for step in monitor["alert"]["steps"] if "run" in step}
+    assert set(alerts) == {f"make alert KIND={kind}" for kind in ("contract", "rollback", "health")}
+    assert "needs.drift.outputs.verdict == 'contract'" in alerts["make alert KIND=contract"]
+    assert "needs.fallback.result == 'success'" in alerts["make alert KIND=rollback"]
+    health_alert = alerts["make alert KIND=health"]
+    assert "needs.drift.outputs.health == 'failure'" in health_alert
+    assert "needs.drift.outputs.promoted-recently != 'true'" in health_alert
 
 
 def test_ct_trains_gates_promotes_summarises_and_delivers_only_a_better_model(
@@ -1184,6 +1209,37 @@ def test_cd_model_lookup_and_smoke_test_against_a_served_model(
     assert time.monotonic() - started < 60
 
 
+def test_monitor_health_check_blames_only_a_recent_promotion(
+    installed: Path, trained: dict[str, Any], tmp_path: Path
+) -> None:
+    """scripts/health.sh as the monitor's drift job runs it: a healthy service; a dead
+    one whose champion was promoted minutes ago (by the `trained` fixture: fall back);
+    the same with a window shorter than that (an alert, no fallback)."""
+    step = ("Health of the service (when the variable SERVICE_URL is set)",)
+    with served(installed, tmp_path / "serve.log") as (url, _):
+        runner = Runner(installed, tmp_path / "healthy")
+        runner.job("monitor", "drift", only=step, values={"SERVICE_URL": url})
+        assert runner.ran == ['make health URL="$SERVICE_URL"']
+        assert runner.outputs() == {"health": "ok", "promoted-recently": ""}
+
+    params = yaml.safe_load((installed / "params.yaml").read_text(encoding="utf-8"))
+    params["promotion"]["fallback_window_hours"] = 1e-6  # under 4 ms
+    short_window = tmp_path / "short-window.yaml"
+    short_window.write_text(yaml.safe_dump(params), encoding="utf-8")
+    cases = (
+        ("params.yaml", "true", "right after a promotion"),
+        (str(short_window), "false", "not just promoted"),
+    )
+    for params_path, recent, summary in cases:
+        runner = Runner(installed, tmp_path / recent)
+        runner.base_env["SMOKE_TIMEOUT"] = "3"  # nothing answers at url any more
+        runner.base_env["PARAMS"] = params_path
+        (completed,) = runner.job("monitor", "drift", only=step, values={"SERVICE_URL": url})
+        assert runner.outputs() == {"health": "failure", "promoted-recently": recent}
+        assert summary in runner.summary.read_text()
+        assert "smoke test failed" in completed.stderr
+
+
 def test_template_update_job_finds_the_project_up_to_date(installed: Path, tmp_path: Path) -> None:
     runner = Runner(installed, tmp_path)
     runner.job(
@@ -1201,15 +1257,21 @@ def _answers(rendered: Path) -> dict[str, Any]:
 
 
 def test_ct_pulls_and_reproduces_dvc_data_only_with_dvc(rendered: Path) -> None:
+    answers = _answers(rendered)
     train = load(rendered, "ct")["jobs"]["train"]
     names = [step.get("name") for step in train["steps"]]
-    pull = "Pull the versioned data, reproduce the DVC pipeline"
-    if _answers(rendered).get("data_versioning") != "dvc":
+    pull, repro = "Pull the versioned data (DVC)", "Reproduce the DVC pipeline"
+    if answers.get("data_versioning") != "dvc":
         assert pull not in names
+        assert repro not in names
         return
-    # After the environment is installed, before CT's own training.
+    # After the environment is installed, before CT's own training (and its image).
     assert names.index("Install the locked environment") < names.index(pull)
-    assert names.index(pull) < names.index("Validate, train, promote, evaluate")
-    assert step_named(train, pull)["run"] == "make data-pull repro REPRO_ARGS=--allow-missing"
+    assert names.index(pull) < names.index(repro)
+    assert names.index(repro) < names.index("Validate, train, promote, evaluate")
+    assert step_named(train, pull)["run"] == "make data-pull"
+    assert step_named(train, repro)["run"] == "make repro REPRO_ARGS=--allow-missing"
+    if answers.get("cloud", "none") != "none":
+        # Training on the job runtime happens there, not on the runner.
+        assert step_named(train, repro)["if"] == "${{ env.CT_RUNTIME != 'job' }}"
     assert {"data-pull", "repro", "data-push"} <= make_targets(rendered)
-

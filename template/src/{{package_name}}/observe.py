@@ -75,11 +75,24 @@ class ServiceMetrics:
             ["model_name", "model_version"],
             registry=self.registry,
         )
+        self.reloads = Counter(
+            "model_reloads",
+            "Swaps to the version the served alias moved to, by outcome (success, or "
+            "failure: the previous model is still served).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        for outcome in ("success", "failure"):
+            self.reloads.labels(outcome)  # both series exist, at 0, from the start
+        self._served: tuple[str, str] | None = None
 
     def serving(self, name: str, version: str) -> None:
-        """Record which model is served, replacing the previous one (after a reload)."""
-        self.model_info.clear()
+        """Record which model is served, replacing the previous one (after a reload):
+        the new series is set before the old one goes, so no scrape sees neither."""
         self.model_info.labels(model_name=name, model_version=version).set(1)
+        if self._served is not None and self._served != (name, version):
+            self.model_info.remove(*self._served)
+        self._served = (name, version)
 
 
 class RequestMetrics:

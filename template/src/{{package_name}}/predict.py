@@ -60,9 +60,14 @@ def predict_file(
         # An empty batch usually means an upstream job failed; say so instead of
         # writing an empty file that looks like a successful run.
         raise DataSourceError(f"{source}: no rows to score")
+    scored = score_table(estimator, batch, contract)
+    write_table(scored, destination, key="DESTINATION")
+    return len(scored)
+
+
+def score_table(estimator: Any, batch: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """The batch with its predictions appended: what `predict` writes, row for row."""
     predictions = predict_frame(estimator, batch, contract)
     # Re-scoring an earlier output replaces its predictions instead of duplicating them.
     kept = batch.drop(columns=predictions.columns, errors="ignore")
-    scored = pd.concat([kept, predictions], axis="columns")
-    write_table(scored, destination, key="DESTINATION")
-    return len(scored)
+    return pd.concat([kept, predictions], axis="columns")

@@ -75,7 +75,8 @@ def filesystem(location: str, key: str) -> tuple[Any, str]:
     try:
         import fsspec
 
-        return fsspec.core.url_to_fs(location)  # type: ignore[no-any-return]
+        fs, path = fsspec.core.url_to_fs(location)
+        return fs, str(path)
     except ImportError:
         raise DataSourceError(
             f"{key}: {location} needs the {package} package, which is not installed "
@@ -113,11 +114,11 @@ def open_binary(location: Location, mode: str, key: str) -> Iterator[IO[bytes]]:
     """Open a local file or a remote object for binary reading ("rb") or writing ("wb");
     local parent directories are created for writing. Object stores have no directories."""
     if not is_remote(location):
-        path = Path(location)
+        local = Path(location)
         if mode == "wb":
-            path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open(mode) as handle:
-            yield handle  # type: ignore[misc]
+            local.parent.mkdir(parents=True, exist_ok=True)
+        with local.open(mode) as handle:
+            yield handle
         return
     fs, path = filesystem(str(location), key)
     try:
@@ -166,13 +167,13 @@ def data_version(location: Location, key: str) -> tuple[str, str]:
                 kind = "etag" if name.lower() == "etag" else "version"
                 return f"{kind}:{str(value).strip(chr(34))}", scheme(location)
         raise DataSourceError(f"{key}: {location}: the object store reports no version or ETag")
-    path = Path(location)
+    local = Path(location)
     digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as handle:
+    with local.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
     md5 = digest.hexdigest()
-    return f"md5:{md5}", "dvc" if md5 in _dvc_digests(path) else "content"
+    return f"md5:{md5}", "dvc" if md5 in _dvc_digests(local) else "content"
 
 
 def _dvc_digests(path: Path) -> set[str]:

@@ -99,15 +99,21 @@ class TrainingResult:
     challenger: "ScoredChallenger | None" = None
 
 
-def train(params: Params) -> TrainingResult:
+def train(params: Params, table: "pd.DataFrame | None" = None) -> TrainingResult:
     """Run ingest -> validate -> split -> fit -> evaluate -> explain -> log (and register,
-    with a model card)."""
+    with a model card).
+
+    ``table`` is the raw training table when the caller has read it already (`tune`
+    does); by default it is read from params.yaml's data.path.
+    """
     # Imported here so the pure modules above stay importable without MLflow.
     from .registry import CHALLENGER, data_digest, log_training_run
 
     contract = load_contract(params.data.contract)
     model = build_model(params.model, contract)  # bad hyperparameters fail before reading
-    frame = validate_training_data(load_dataset(params.data, contract.text_columns), contract)
+    if table is None:
+        table = load_dataset(params.data, contract.text_columns)
+    frame = validate_training_data(table, contract)
     split = holdout_split(frame, params.split, contract)
     X_train, y_train = features_and_target(split.train, contract)
     logger.info("training on %d rows, holding out %d", len(split.train), len(split.holdout))
