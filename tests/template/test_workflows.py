@@ -131,6 +131,8 @@ WORKFLOW_CASES = [
     "cloud-gcp-kubernetes",
     "cloud-azure",
     "cloud-aws-kubernetes-longest-names",
+    # CT_RUNTIME=rayjob's settings and cluster credentials in ct.yml.
+    "engine-ray-regression-cloud-azure-kubernetes",
 ]
 
 
@@ -237,9 +239,11 @@ def test_scripts_are_shellcheck_clean(rendered: Path) -> None:
     # checked on its own and, followed (--external-sources), as part of deploy.sh.
     scripts = sorted(str(path) for path in (rendered / "scripts").rglob("*.sh"))
     # scripts/k8s-validate.sh comes with the Kubernetes manifests, scripts/ct-job.sh with
-    # a cloud.
-    cloud = yaml.safe_load((rendered / ".copier-answers.yml").read_text())["cloud"]
-    assert len(scripts) == 11 + (rendered / "deploy" / "k8s").is_dir() + (cloud != "none")
+    # a cloud, scripts/rayjob.sh with both and the ray engine.
+    answers = yaml.safe_load((rendered / ".copier-answers.yml").read_text())
+    kubernetes = (rendered / "deploy" / "k8s").is_dir()
+    rayjob = kubernetes and answers.get("engine") == "ray"
+    assert len(scripts) == 11 + kubernetes + (answers["cloud"] != "none") + rayjob
     check(rendered, shellcheck, "--severity=style", "--external-sources", *scripts)
 
 

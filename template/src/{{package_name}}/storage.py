@@ -10,6 +10,7 @@ cloud's SDK finds them (docs/data.md).
 """
 
 import fnmatch
+import glob
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -168,12 +169,32 @@ def data_version(location: Location, key: str) -> tuple[str, str]:
                 return f"{kind}:{str(value).strip(chr(34))}", scheme(location)
         raise DataSourceError(f"{key}: {location}: the object store reports no version or ETag")
     local = Path(location)
+    if not local.is_file():
+        return _parts_version(local)
+    md5 = _md5(local)
+    return f"md5:{md5}", "dvc" if md5 in _dvc_digests(local) else "content"
+
+
+def _md5(path: Path) -> str:
     digest = hashlib.md5(usedforsecurity=False)
-    with local.open("rb") as handle:
+    with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
-    md5 = digest.hexdigest()
-    return f"md5:{md5}", "dvc" if md5 in _dvc_digests(local) else "content"
+    return digest.hexdigest()
+
+
+def _parts_version(path: Path) -> tuple[str, str]:
+    """Data in parts (a directory or a glob, which the Ray engine reads): the md5 of
+    each part's name and md5, in name order."""
+    if path.is_dir():
+        parts = sorted(part for part in path.rglob("*") if part.is_file())
+    else:
+        # A glob may be absolute, which Path.glob does not take.
+        parts = sorted(Path(name) for name in glob.glob(str(path), recursive=True))  # noqa: PTH207
+    digest = hashlib.md5(usedforsecurity=False)
+    for part in parts:
+        digest.update(f"{part.name}:{_md5(part)}\n".encode())
+    return f"md5:{digest.hexdigest()}", "parts"
 
 
 def _dvc_digests(path: Path) -> set[str]:
