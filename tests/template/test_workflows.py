@@ -468,7 +468,10 @@ def test_ct_trains_on_the_job_runtime_with_a_cloud_and_on_the_runner_without(
         assert "ct-job" not in make_targets(rendered)
         return
     env = train["env"]
-    assert env["CT_RUNTIME"] == "${{ vars.CT_RUNTIME || 'job' }}"
+    # The job reports through the tracking server: without one, the runner.
+    assert env["CT_RUNTIME"] == (
+        "${{ vars.CT_RUNTIME || (vars.MLFLOW_TRACKING_URI != '' && 'job') || 'runner' }}"
+    )
     target = DEFAULT_CT_JOB_TARGET[(answers["cloud"], answers["deploy_target"])]
     assert env["CT_JOB_TARGET"] == "${{ vars.CT_JOB_TARGET || '" + target + "' }}"
     # Every setting of that runtime is the GitHub variable of the same name.

@@ -230,9 +230,10 @@ class Capture:
             self._lines.put(json.dumps(line, default=str))
 
     def close(self) -> None:
-        """Write what is queued and stop the writer thread."""
+        """Write what is queued and stop the writer thread (waiting longer for a last
+        upload to an object store than for a local write)."""
         self._lines.put(None)
-        self._writer.join(timeout=10)
+        self._writer.join(timeout=10 if self._remote is None else 30)
 
     def _write(self) -> None:
         directory = Path(self.directory)
