@@ -26,6 +26,8 @@ REPRESENTATIVE: dict[str, dict[str, str]] = {
         "description": 'Scores churn risk: "high", "low" & more',
         "author_name": "Acme Corp.",
     },
+    # Data in S3 (its tests run against moto's S3 server) and versioned with DVC.
+    "aws-dvc": {"cloud": "aws", "data_versioning": "dvc"},
 }
 # Rendered and linted only: names at the length limits must still give ruff-clean code.
 STATIC_ONLY: dict[str, dict[str, str]] = {
@@ -39,6 +41,22 @@ STATIC_ONLY: dict[str, dict[str, str]] = {
     "cloud-aws": {"cloud": "aws"},
     "cloud-gcp-kubernetes": {"cloud": "gcp", "deploy_target": "kubernetes"},
     "cloud-azure": {"cloud": "azure"},
+    # The ray engine alone, and with its KubeRay RayJob (tests/template/test_ray.py).
+    "engine-ray": {"engine": "ray"},
+    "engine-ray-regression-cloud-azure-kubernetes": {
+        "engine": "ray",
+        "ml_task": "regression",
+        "cloud": "azure",
+        "deploy_target": "kubernetes",
+    },
+    # DVC's remote differs per cloud: a local directory, a GCS bucket, an Azure container.
+    "dvc-local": {"data_versioning": "dvc"},
+    "dvc-gcp": {"cloud": "gcp", "data_versioning": "dvc"},
+    "dvc-azure-kubernetes": {
+        "cloud": "azure",
+        "deploy_target": "kubernetes",
+        "data_versioning": "dvc",
+    },
     "cloud-aws-kubernetes-longest-names": {
         "cloud": "aws",
         "deploy_target": "kubernetes",

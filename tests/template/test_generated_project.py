@@ -8,12 +8,11 @@ representative answer sets only; `pytest -m slow` runs it for the whole matrix.
 
 from __future__ import annotations
 
-import itertools
+import hashlib
 import json
 import re
 import shutil
 import subprocess
-import time
 import tomllib
 import urllib.error
 import urllib.request
@@ -71,8 +70,11 @@ def infra_files(answers: dict[str, Any]) -> set[str]:
             )
         }
     files.add("docs/infrastructure.md")
+    # CT on the cloud's job runtime (ct.yml, CT_RUNTIME=job).
+    files |= {"scripts/ct-job.sh", "scripts/ct_job_result.py"}
     if answers.get("deploy_target") == "kubernetes":
         files.add("scripts/k8s-validate.sh")
+        files |= {"deploy/k8s/training-job/kustomization.yaml", "deploy/k8s/training-job/job.yaml"}
         files |= {
             f"deploy/k8s/base/{name}.yaml"
             for name in (
@@ -91,7 +93,25 @@ def infra_files(answers: dict[str, Any]) -> set[str]:
                 f"deploy/k8s/overlays/{env}/{name}.yaml"
                 for name in ("kustomization", "configmap-patch", "deployment-patch", "hpa-patch")
             }
+        if answers.get("engine") == "ray":
+            # The suspended RayJob of `tune` on KubeRay, and the script that runs it.
+            files |= {
+                "deploy/k8s/components/ray/kustomization.yaml",
+                "deploy/k8s/components/ray/rayjob.yaml",
+                "scripts/rayjob.sh",
+            }
     return files
+
+
+def engine_files(answers: dict[str, Any]) -> set[str]:
+    """The Ray engine's module, its tests and its page (engine = ray)."""
+    if answers.get("engine", "local") != "ray":
+        return set()
+    return {
+        f"src/{answers['package_name']}/ray_engine.py",
+        "tests/test_ray_engine.py",
+        "docs/ray.md",
+    }
 
 
 def example_pictures(answers: dict[str, Any]) -> set[str]:
@@ -113,10 +133,23 @@ def example_pictures(answers: dict[str, Any]) -> set[str]:
     return {f"docs/images/{name}.png" for name in names}
 
 
+def data_files(answers: dict[str, Any]) -> set[str]:
+    """The storage tests of the project's cloud (against a local S3 or Azure endpoint;
+    GCS has no emulator to test against), and DVC's files with data_versioning=dvc."""
+    files = {
+        "aws": {"tests/test_storage_s3.py"},
+        "azure": {"tests/test_storage_azure.py"},
+    }.get(answers.get("cloud", "none"), set())
+    if answers.get("data_versioning", "none") == "dvc":
+        files |= {"dvc.yaml", ".dvcignore", ".dvc/config", ".dvc/.gitignore"}
+    return files
+
+
 def expected_files(answers: dict[str, Any]) -> set[str]:
     """Every file a project with these answers must contain, and nothing else."""
     package = f"src/{answers['package_name']}"
-    return infra_files(answers) | {
+    optional = infra_files(answers) | data_files(answers) | engine_files(answers)
+    return optional | {
         ".copier-answers.yml",
         ".gitignore",
         ".pre-commit-config.yaml",
@@ -131,6 +164,7 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         "pyproject.toml",
         # The project's documentation site (`make docs`).
         "mkdocs.yml",
+        "docs/data.md",
         "docs/index.md",
         "docs/operations.md",
         "docs/own-data.md",
@@ -158,6 +192,7 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         "scripts/deploy/docker.sh",
         "scripts/deploy/kubernetes.sh",
         "scripts/forgeml_source.py",
+        "scripts/health.sh",
         "scripts/model_version.py",
         "scripts/monitor.sh",
         "scripts/template-update.sh",
@@ -187,6 +222,8 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         f"{package}/schemas.py",
         f"{package}/scorer.py",
         f"{package}/serve.py",
+        f"{package}/storage.py",
+        f"{package}/yamlfile.py",
         f"{package}/train.py",
         f"{package}/validate.py",
         "tests/conftest.py",
@@ -208,6 +245,7 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         "tests/test_quality_gates.py",
         "tests/test_scorer.py",
         "tests/test_serve.py",
+        "tests/test_storage.py",
     }
 
 
@@ -389,14 +427,17 @@ def test_train_then_serve_answers_predict(installed: Path, tmp_path: Path) -> No
 
 def _flood_with_bad_requests(installed: Path, base: str, tmp_path: Path) -> None:
     """The project's own load test floods the real service with requests that break the
-    contract: every one is refused with 422 and /health keeps answering within 1 s."""
+    contract, 32 clients sending 1,000 records each (every value out of bounds, of the
+    wrong type or missing): every answer is a 422 and /health keeps answering within 1 s.
+    The flood queues (large requests take turns), so on a busy machine some clients may
+    time out waiting; none may get another answer."""
     report = tmp_path / "flood.json"
     pyproject = tomllib.loads((installed / "pyproject.toml").read_text(encoding="utf-8"))
     (cli,) = pyproject["project"]["scripts"]
     completed = subprocess.run(
         [
             *("uv", "run", "--frozen", cli, "loadtest", "--base-url", base),
-            *("--bad-payload", "--records-per-request", "200", "--concurrency", "8"),
+            *("--bad-payload", "--records-per-request", "1000", "--concurrency", "32"),
             *("--duration", "5", "--max-requests", "100000", "--report", str(report)),
         ],
         cwd=installed,
@@ -409,12 +450,54 @@ def _flood_with_bad_requests(installed: Path, base: str, tmp_path: Path) -> None
     output = completed.stdout + completed.stderr
     assert report.exists(), output
     body = json.loads(report.read_text(encoding="utf-8"))
-    assert set(body["outcomes"]) == {"422"}, output
+    assert body["outcomes"].get("422", 0) >= 10, output
+    assert set(body["outcomes"]) <= {"422", "ReadTimeout"}, output
     assert body["probes"]["count"] >= 10, output
     assert body["probes"]["failed"] == 0, output
+    assert body["probes"]["max_ms"] < 1000, output
     # The service is still well: a good request is answered, and /metrics counted the flood.
     status, _ = request_json(f"{base}/health")
     assert status == 200
     with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
         metrics = response.read().decode()
     assert re.search(r'contract_violations_total\{kind="(contract|schema)"\} [1-9]', metrics)
+
+
+def test_dvc_reproduces_the_pipeline_and_round_trips_the_data(
+    installed: Path, tmp_path: Path
+) -> None:
+    """With data_versioning=dvc, real DVC and a local remote: the data tracked with
+    `dvc add`, `make repro` runs the stages (then has nothing to do), the run records
+    DVC's md5 as its data version, and `make data-push`/`make data-pull` round-trip it."""
+    answers = yaml.safe_load((installed / ".copier-answers.yml").read_text(encoding="utf-8"))
+    if answers.get("data_versioning") != "dvc":
+        pytest.skip("this case has no DVC (data_versioning = none)")
+    data = f"data/{'wine' if answers['ml_task'] == 'classification' else 'diabetes'}.csv"
+    dvc = ("uv", "run", "--frozen", "dvc")
+    # The remote of a cloud answer is the project's bucket: a local one stands in, as a
+    # developer's override in .dvc/config.local (git-ignored).
+    run(installed, *dvc, "remote", "modify", "--local", "storage", "url", str(tmp_path / "remote"))
+    run(installed, "git", "rm", "--quiet", "--cached", data)
+    run(installed, *dvc, "add", data)
+    pointer = yaml.safe_load((installed / f"{data}.dvc").read_text(encoding="utf-8"))
+    md5 = pointer["outs"][0]["md5"]
+
+    completed = run(installed, "make", "repro")
+    for stage in ("validate", "train", "evaluate"):
+        assert f"Running stage '{stage}'" in completed.stdout, completed.stdout
+    lock = yaml.safe_load((installed / "dvc.lock").read_text(encoding="utf-8"))
+    assert set(lock["stages"]) == {"validate", "train", "evaluate"}
+    assert {"split", "model"} <= set(lock["stages"]["train"]["params"]["params.yaml"])
+    trained = json.loads((installed / "artifacts/dvc/train.json").read_text(encoding="utf-8"))
+    assert trained["model_version"]
+    card = run(installed, "make", "model-card", f"MODEL_VERSION={trained['model_version']}")
+    assert f"`md5:{md5}` (the version committed with DVC)" in card.stdout
+    again = run(installed, "make", "repro")
+    assert "Running stage" not in again.stdout, again.stdout
+
+    run(installed, "make", "data-push")
+    assert any(path.is_file() for path in (tmp_path / "remote").rglob("*"))
+    shutil.rmtree(installed / ".dvc" / "cache")
+    (installed / data).unlink()
+    run(installed, "make", "data-pull")
+    assert hashlib.md5((installed / data).read_bytes(), usedforsecurity=False).hexdigest() == md5

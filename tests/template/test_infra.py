@@ -235,9 +235,14 @@ def test_aws_artefact_bucket_is_versioned_encrypted_and_private(
     assert all(key["enable_key_rotation"] is True for key in keys)
     for log_group in _named(blocks, "resource", "aws_cloudwatch_log_group").values():
         assert "aws_kms_key" in log_group["kms_key_id"]
-    (registry,) = _named(blocks, "resource", "aws_ecr_repository").values()
-    assert registry["image_tag_mutability"] == "IMMUTABLE"
-    assert registry["encryption_configuration"][0]["encryption_type"] == "KMS"
+    # The service's images and the training image CT pushes (scripts/ct-job.sh).
+    registries = _named(blocks, "resource", "aws_ecr_repository")
+    assert set(registries) == {"service", "training"}
+    for registry in registries.values():
+        assert registry["image_tag_mutability"] == "IMMUTABLE"
+        assert registry["encryption_configuration"][0]["encryption_type"] == "KMS"
+        assert registry["image_scanning_configuration"][0]["scan_on_push"] is True
+    assert set(_named(blocks, "resource", "aws_ecr_lifecycle_policy")) == set(registries)
 
 
 def test_gcp_artefact_bucket_is_versioned_encrypted_and_private(
@@ -504,6 +509,8 @@ SETTINGS_WITHOUT_TERRAFORM = {
     "MONITOR_FEEDBACK",
     "MONITOR_CAPTURED",
     "DEPLOY_TARGET",
+    "CT_RUNTIME",
+    "CT_JOB_TARGET",
     "KUBE_CLUSTER",
     "KUBE_NAMESPACE",
     "FORGEML_SPEC",

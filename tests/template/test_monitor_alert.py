@@ -60,7 +60,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate(tmp_path_factory.mktemp("alert") / "project").path
 
 
-def _alert(project: Path, tmp_path: Path, verdict: str) -> subprocess.CompletedProcess[str]:
+def _alert(project: Path, tmp_path: Path, kind: str) -> subprocess.CompletedProcess[str]:
     if shutil.which("jq") is None:
         pytest.skip("jq is not installed (apt-get install jq)")
     bin_dir = tmp_path / "bin"
@@ -72,11 +72,11 @@ def _alert(project: Path, tmp_path: Path, verdict: str) -> subprocess.CompletedP
         **os.environ,
         "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
         "FAKE_GH_STATE": str(tmp_path / "gh.json"),
-        "RUN_URL": f"https://github.com/acme/project/actions/runs/{verdict}",
+        "RUN_URL": f"https://github.com/acme/project/actions/runs/{kind}",
         "FALLBACK": "success",
     }
     return subprocess.run(
-        ["bash", "scripts/alert.sh", verdict],
+        ["bash", "scripts/alert.sh", kind],
         cwd=project,
         env=env,
         capture_output=True,
@@ -92,19 +92,30 @@ def _state(tmp_path: Path) -> dict[str, list[dict[str, object]]]:
 
 
 def test_one_issue_per_kind_commented_when_the_alarm_repeats(project: Path, tmp_path: Path) -> None:
-    for verdict in ("contract", "contract", "breach", "contract"):
-        completed = _alert(project, tmp_path, verdict)
+    for kind in ("contract", "contract", "rollback", "health", "contract", "health"):
+        completed = _alert(project, tmp_path, kind)
         assert completed.returncode == 0, completed.stderr
     issues = _state(tmp_path)["issues"]
     assert [(issue["number"], issue["title"]) for issue in issues] == [
         (1, "Monitor: the input feed breaks its data contract"),
         (2, "Monitor: the champion was rolled back"),
+        (3, "Monitor: the service fails its health check"),
     ]
     assert all(issue["labels"] == ["monitor-alert"] for issue in issues)
     assert len(issues[0]["comments"]) == 2  # type: ignore[arg-type]
     assert issues[1]["comments"] == []
+    assert len(issues[2]["comments"]) == 1  # type: ignore[arg-type]
     assert "actions/runs/contract" in str(issues[0]["body"])
-    assert "previous\nchampion: success" in str(issues[1]["body"])
+    assert "previous champion: success" in str(issues[1]["body"])
+    assert "the model was not rolled back" in str(issues[2]["body"])
+
+
+@pytest.mark.parametrize("kind", ["breach", "ok", ""])
+def test_an_unknown_kind_is_refused(project: Path, tmp_path: Path, kind: str) -> None:
+    completed = _alert(project, tmp_path, kind)
+    assert completed.returncode == 2
+    assert "usage: scripts/alert.sh contract|health|rollback" in completed.stderr
+    assert not (tmp_path / "gh.json").exists()  # nothing was asked of GitHub
 
 
 def test_a_closed_alert_is_opened_again(project: Path, tmp_path: Path) -> None:

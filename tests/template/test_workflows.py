@@ -35,10 +35,14 @@ import yaml
 
 from generator import __version__
 from generator.commands.new import create_project
-from tests.support.generated import REPO_ROOT, generate
-from tests.support.generated import project_env, run, served
-from tests.support.template_factory import build_template, commit_all, commit_and_tag, generate_project
 from tests.support.cases import ALL_CASES, REPRESENTATIVE
+from tests.support.generated import REPO_ROOT, generate, project_env, run, served
+from tests.support.template_factory import (
+    build_template,
+    commit_all,
+    commit_and_tag,
+    generate_project,
+)
 from tests.support.validators import YAMLLINT_CONFIG, check, require
 
 WORKFLOWS = ("ci", "ct", "cd", "monitor", "template-update")
@@ -127,6 +131,8 @@ WORKFLOW_CASES = [
     "cloud-gcp-kubernetes",
     "cloud-azure",
     "cloud-aws-kubernetes-longest-names",
+    # CT_RUNTIME=rayjob's settings and cluster credentials in ct.yml.
+    "engine-ray-regression-cloud-azure-kubernetes",
 ]
 
 
@@ -232,8 +238,12 @@ def test_scripts_are_shellcheck_clean(rendered: Path) -> None:
     # deploy.sh sources one file per kind of target from scripts/deploy/: each file is
     # checked on its own and, followed (--external-sources), as part of deploy.sh.
     scripts = sorted(str(path) for path in (rendered / "scripts").rglob("*.sh"))
-    # scripts/k8s-validate.sh comes with the Kubernetes manifests.
-    assert len(scripts) == 10 + (rendered / "deploy" / "k8s").is_dir()
+    # scripts/k8s-validate.sh comes with the Kubernetes manifests, scripts/ct-job.sh with
+    # a cloud, scripts/rayjob.sh with both and the ray engine.
+    answers = yaml.safe_load((rendered / ".copier-answers.yml").read_text())
+    kubernetes = (rendered / "deploy" / "k8s").is_dir()
+    rayjob = kubernetes and answers.get("engine") == "ray"
+    assert len(scripts) == 11 + kubernetes + (answers["cloud"] != "none") + rayjob
     check(rendered, shellcheck, "--severity=style", "--external-sources", *scripts)
 
 
@@ -264,6 +274,7 @@ def test_permissions_are_read_only_at_the_top_and_narrow_per_job(rendered: Path)
         "cd/production": {"packages", "id-token"},
         "monitor/drift": {"id-token"},
         "monitor/fallback": {"id-token"},
+        "monitor/redeploy": {"packages", "id-token"},
         "monitor/alert": {"issues"},
         "monitor/retrain": {"packages", "id-token"},
         "template-update/update": {"contents", "pull-requests"},
@@ -278,7 +289,12 @@ def test_every_job_has_a_timeout(rendered: Path) -> None:
             # workflow's jobs do, and they are checked here too.
             assert job["uses"].startswith("$/.github/workflows/"), job["uses"]
             continue
-        assert 0 < job["timeout-minutes"] <= 60, f"{name}/{job_id}"
+        limit = 60
+        if (name, job_id) == ("ct", "train") and "CT_RUNTIME" in job["env"]:
+            # With a cloud, CT's job may wait for the training job on the job runtime,
+            # which ct-job.sh stops after CT_JOB_TIMEOUT (2 hours, as the runtimes' own).
+            limit = int(job["env"]["CT_JOB_TIMEOUT"]) // 60 + 30
+        assert 0 < job["timeout-minutes"] <= limit, f"{name}/{job_id}"
 
 
 def test_every_workflow_has_a_concurrency_group(rendered: Path) -> None:
@@ -353,7 +369,8 @@ def test_ct_has_all_four_triggers_in_one_place(rendered: Path) -> None:
     assert set(triggers) == {"schedule", "workflow_dispatch", "push", "workflow_call"}
     assert triggers["schedule"][0]["cron"]
     assert {"reason", "params", "deliver"} <= set(triggers["workflow_dispatch"]["inputs"])
-    assert set(triggers["push"]["paths"]) == {"data/**", "params.yaml", "contract.yaml"}
+    dvc = {"dvc.yaml", "dvc.lock"} if _answers(rendered).get("data_versioning") == "dvc" else set()
+    assert set(triggers["push"]["paths"]) == {"data/**", "params.yaml", "contract.yaml", *dvc}
     assert set(triggers["workflow_call"]["inputs"]) == set(triggers["workflow_dispatch"]["inputs"])
     # The drift alarm: monitor.yml calls ct.yml when, and only when, drift was found.
     retrain = load(rendered, "monitor")["jobs"]["retrain"]
@@ -362,21 +379,41 @@ def test_ct_has_all_four_triggers_in_one_place(rendered: Path) -> None:
     assert "needs.drift.outputs.drifted == 'true'" in retrain["if"]
     drift = load(rendered, "monitor")["jobs"]["drift"]
     assert drift["outputs"]["drifted"] == "${{ steps.drift.outputs.drifted }}"
-    # A broken feed alerts (one issue) and never retrains; a live-performance breach or a
-    # failing health check falls back to the previous champion, then alerts.
+    # A broken feed alerts (one issue) and never retrains; a live-performance breach, or
+    # a failing health check right after a promotion, falls back to the previous
+    # champion, redeploys it (cd.yml), then alerts; a failing health check later alerts
+    # without a fallback.
     monitor = load(rendered, "monitor")["jobs"]
+    assert (
+        step_named(
+            monitor["drift"], "Health of the service (when the variable SERVICE_URL is set)"
+        )["run"]
+        == 'make health URL="$SERVICE_URL"'
+    )
+    assert drift["outputs"]["promoted-recently"] == "${{ steps.health.outputs.promoted-recently }}"
     assert monitor["fallback"]["needs"] == "drift"
     assert "needs.drift.outputs.performance == 'breach'" in monitor["fallback"]["if"]
-    assert "needs.drift.outputs.health == 'failure'" in monitor["fallback"]["if"]
+    assert "needs.drift.outputs.promoted-recently == 'true'" in monitor["fallback"]["if"]
+    assert "outputs.health" not in monitor["fallback"]["if"]
     rollback = step_named(
         monitor["fallback"], "Move the champion alias back (audit in artifacts/rollback/)"
     )
     assert rollback["run"] == 'make rollback-model REASON="$REASON"'
+    redeploy = monitor["redeploy"]
+    assert redeploy["uses"] == "$/.github/workflows/cd.yml"
+    assert redeploy["needs"] == "fallback"
+    assert "needs.fallback.result == 'success'" in redeploy["if"]
+    assert redeploy["with"]["model-version"] == "${{ needs.fallback.outputs.champion }}"
     assert monitor["alert"]["needs"] == ["drift", "fallback"]
     assert "needs.drift.outputs.verdict == 'contract'" in monitor["alert"]["if"]
-    assert step_named(monitor["alert"], "Open or update the issue")["run"] == (
-        'make alert KIND="$VERDICT"'
-    )
+    assert "needs.drift.outputs.health == 'failure'" in monitor["alert"]["if"]
+    alerts = {step["run"]: step["if"] for step in monitor["alert"]["steps"] if "run" in step}
+    assert set(alerts) == {f"make alert KIND={kind}" for kind in ("contract", "rollback", "health")}
+    assert "needs.drift.outputs.verdict == 'contract'" in alerts["make alert KIND=contract"]
+    assert "needs.fallback.result == 'success'" in alerts["make alert KIND=rollback"]
+    health_alert = alerts["make alert KIND=health"]
+    assert "needs.drift.outputs.health == 'failure'" in health_alert
+    assert "needs.drift.outputs.promoted-recently != 'true'" in health_alert
 
 
 def test_ct_trains_gates_promotes_summarises_and_delivers_only_a_better_model(
@@ -392,6 +429,72 @@ def test_ct_trains_gates_promotes_summarises_and_delivers_only_a_better_model(
     assert deliver["uses"] == "$/.github/workflows/cd.yml"
     assert "needs.train.outputs.promoted == 'true'" in deliver["if"]
     assert deliver["with"]["model-version"] == "${{ needs.train.outputs.champion }}"
+
+
+# Where CT trains by default with each cloud and deploy target (scripts/ct-job.sh).
+DEFAULT_CT_JOB_TARGET = {
+    ("aws", "managed"): "ecs",
+    ("aws", "kubernetes"): "eks",
+    ("gcp", "managed"): "cloudrun",
+    ("gcp", "kubernetes"): "gke",
+    ("azure", "managed"): "containerapp",
+    ("azure", "kubernetes"): "aks",
+}
+CT_JOB_SETTINGS = {
+    "ecs": {
+        *("ECS_CLUSTER", "ECS_TASK_DEFINITION", "ECS_SUBNETS", "ECS_SECURITY_GROUP"),
+        "ECS_LOG_GROUP",
+    },
+    "cloudrun": {"CLOUD_RUN_JOB", "GCP_PROJECT", "GCP_REGION"},
+    "containerapp": {"CONTAINER_APP_JOB", "AZURE_RESOURCE_GROUP"},
+    "eks": {"KUBE_CLUSTER", "KUBE_NAMESPACE"},
+    "gke": {"KUBE_CLUSTER", "KUBE_NAMESPACE", "GCP_PROJECT", "GCP_REGION"},
+    "aks": {"KUBE_CLUSTER", "KUBE_NAMESPACE", "AZURE_RESOURCE_GROUP"},
+}
+
+
+def test_ct_trains_on_the_job_runtime_with_a_cloud_and_on_the_runner_without(
+    rendered: Path,
+) -> None:
+    answers = yaml.safe_load((rendered / ".copier-answers.yml").read_text())
+    train = load(rendered, "ct")["jobs"]["train"]
+    on_runner = step_named(train, "Validate, train, promote, evaluate")
+    names = [step.get("name") for step in train["steps"]]
+    if answers["cloud"] == "none":
+        assert "if" not in on_runner
+        assert "CT_RUNTIME" not in train["env"]
+        assert not {"Build and push the training image", "Log in to the registry"} & set(names)
+        assert train["outputs"]["promoted"] == "${{ steps.ct.outputs.promoted }}"
+        assert "ct-job" not in make_targets(rendered)
+        return
+    env = train["env"]
+    # The job reports through the tracking server: without one, the runner.
+    assert env["CT_RUNTIME"] == (
+        "${{ vars.CT_RUNTIME || (vars.MLFLOW_TRACKING_URI != '' && 'job') || 'runner' }}"
+    )
+    target = DEFAULT_CT_JOB_TARGET[(answers["cloud"], answers["deploy_target"])]
+    assert env["CT_JOB_TARGET"] == "${{ vars.CT_JOB_TARGET || '" + target + "' }}"
+    # Every setting of that runtime is the GitHub variable of the same name.
+    for name in CT_JOB_SETTINGS[target] | {"REGISTRY"}:
+        assert env[name] == "${{ vars." + name + " }}", name
+    assert env["IMAGE_TAG"] == "ct-${{ github.sha }}-${{ github.run_id }}-${{ github.run_attempt }}"
+    # One of the two: the runner's `make ct`, or the image and the job.
+    assert on_runner["if"] == "${{ env.CT_RUNTIME != 'job' }}"
+    login = step_named(train, "Log in to the registry")
+    image = step_named(train, "Build and push the training image")
+    job = step_named(train, "Train on the job runtime, wait, read the outcome from the registry")
+    for step in (login, image, job):
+        assert step["if"] == "${{ env.CT_RUNTIME == 'job' }}"
+    assert names.index(login["name"]) < names.index(image["name"]) < names.index(job["name"])
+    assert login["uses"] == "$/.github/actions/registry-login"
+    assert (image["run"], job["run"], job["id"]) == ("make ct-image", "make ct-job", "job")
+    assert job["env"] == on_runner["env"]
+    for output in ("promoted", "champion"):
+        assert train["outputs"][output] == (
+            "${{ steps.ct.outputs." + output + " || steps.job.outputs." + output + " }}"
+        )
+    # The job's timeout fits inside the workflow job's.
+    assert int(env["CT_JOB_TIMEOUT"]) < train["timeout-minutes"] * 60
 
 
 def test_cd_stages_then_production_with_smoke_tests_loadtest_and_rollback(rendered: Path) -> None:
@@ -1110,6 +1213,37 @@ def test_cd_model_lookup_and_smoke_test_against_a_served_model(
     assert time.monotonic() - started < 60
 
 
+def test_monitor_health_check_blames_only_a_recent_promotion(
+    installed: Path, trained: dict[str, Any], tmp_path: Path
+) -> None:
+    """scripts/health.sh as the monitor's drift job runs it: a healthy service; a dead
+    one whose champion was promoted minutes ago (by the `trained` fixture: fall back);
+    the same with a window shorter than that (an alert, no fallback)."""
+    step = ("Health of the service (when the variable SERVICE_URL is set)",)
+    with served(installed, tmp_path / "serve.log") as (url, _):
+        runner = Runner(installed, tmp_path / "healthy")
+        runner.job("monitor", "drift", only=step, values={"SERVICE_URL": url})
+        assert runner.ran == ['make health URL="$SERVICE_URL"']
+        assert runner.outputs() == {"health": "ok", "promoted-recently": ""}
+
+    params = yaml.safe_load((installed / "params.yaml").read_text(encoding="utf-8"))
+    params["promotion"]["fallback_window_hours"] = 1e-6  # under 4 ms
+    short_window = tmp_path / "short-window.yaml"
+    short_window.write_text(yaml.safe_dump(params), encoding="utf-8")
+    cases = (
+        ("params.yaml", "true", "right after a promotion"),
+        (str(short_window), "false", "not just promoted"),
+    )
+    for params_path, recent, summary in cases:
+        runner = Runner(installed, tmp_path / recent)
+        runner.base_env["SMOKE_TIMEOUT"] = "3"  # nothing answers at url any more
+        runner.base_env["PARAMS"] = params_path
+        (completed,) = runner.job("monitor", "drift", only=step, values={"SERVICE_URL": url})
+        assert runner.outputs() == {"health": "failure", "promoted-recently": recent}
+        assert summary in runner.summary.read_text()
+        assert "smoke test failed" in completed.stderr
+
+
 def test_template_update_job_finds_the_project_up_to_date(installed: Path, tmp_path: Path) -> None:
     runner = Runner(installed, tmp_path)
     runner.job(
@@ -1120,3 +1254,28 @@ def test_template_update_job_finds_the_project_up_to_date(installed: Path, tmp_p
     )
     assert runner.ran == ["make template-update"]
     assert runner.outputs() == {"update": "false"}
+
+
+def _answers(rendered: Path) -> dict[str, Any]:
+    return yaml.safe_load((rendered / ".copier-answers.yml").read_text(encoding="utf-8"))
+
+
+def test_ct_pulls_and_reproduces_dvc_data_only_with_dvc(rendered: Path) -> None:
+    answers = _answers(rendered)
+    train = load(rendered, "ct")["jobs"]["train"]
+    names = [step.get("name") for step in train["steps"]]
+    pull, repro = "Pull the versioned data (DVC)", "Reproduce the DVC pipeline"
+    if answers.get("data_versioning") != "dvc":
+        assert pull not in names
+        assert repro not in names
+        return
+    # After the environment is installed, before CT's own training (and its image).
+    assert names.index("Install the locked environment") < names.index(pull)
+    assert names.index(pull) < names.index(repro)
+    assert names.index(repro) < names.index("Validate, train, promote, evaluate")
+    assert step_named(train, pull)["run"] == "make data-pull"
+    assert step_named(train, repro)["run"] == "make repro REPRO_ARGS=--allow-missing"
+    if answers.get("cloud", "none") != "none":
+        # Training on the job runtime happens there, not on the runner.
+        assert step_named(train, repro)["if"] == "${{ env.CT_RUNTIME != 'job' }}"
+    assert {"data-pull", "repro", "data-push"} <= make_targets(rendered)

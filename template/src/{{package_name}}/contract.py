@@ -30,6 +30,7 @@ from pydantic import (
     model_validator,
 )
 
+from . import yamlfile
 from .errors import ConfigError
 from .metrics import TASK
 
@@ -209,9 +210,9 @@ class Contract(_Strict):
 def _load_cached(path: Path, mtime_ns: int) -> Contract:  # noqa: ARG001
     # mtime_ns is part of the cache key: an edited contract is read again.
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yamlfile.load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
-        raise ContractError(f"{path}: not valid YAML: {error}") from None
+        raise ContractError(f"{path}: not valid YAML: {yamlfile.describe(error)}") from None
     if not isinstance(raw, dict):
         raise ContractError(f"{path}: expected a mapping with target, features and ignore")
     try:

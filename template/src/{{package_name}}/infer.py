@@ -260,12 +260,14 @@ def sample_rows(frame: pd.DataFrame, contract: Contract, rows: int = SAMPLE_ROWS
     return sample
 
 
-def point_params_at(params_path: Path, data_path: Path, contract_path: Path) -> None:
-    """Set data.path (and data.contract) in params.yaml, keeping its comments."""
+def point_params_at(params_path: Path, data_path: Path | str, contract_path: Path) -> None:
+    """Set data.path (a local path or a URI) and data.contract in params.yaml, keeping
+    its comments."""
     lines = params_path.read_text(encoding="utf-8").splitlines(keepends=True)
     in_data = False
     found = {"path": False, "contract": False}
-    values = {"path": data_path.as_posix(), "contract": contract_path.as_posix()}
+    data = data_path.as_posix() if isinstance(data_path, Path) else data_path
+    values = {"path": data, "contract": contract_path.as_posix()}
     for position, line in enumerate(lines):
         if re.match(r"^\S", line):
             in_data = line.startswith("data:")

@@ -49,6 +49,28 @@ def load(config: MlflowConfig, alias: str | None = None, version: str | None = N
     return load_with_mlflow(config, alias=alias, version=version)
 
 
+def alias_version(config: MlflowConfig, alias: str = CHAMPION) -> str | None:
+    """The version number ``alias`` names now (None when none): one indexed query on a
+    local sqlite store, :func:`registry.alias_version` (one MLflow request) otherwise."""
+    database = None
+    if not any(os.environ.get(name) for name in _MLFLOW_ONLY_SETTINGS):
+        database = sqlite_database(config.resolved_tracking_uri)
+    if database is not None and database.is_file():
+        try:
+            with closing(_connect(database)) as db:
+                row = db.execute(
+                    "SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?",
+                    (config.model_name, alias),
+                ).fetchone()
+        except sqlite3.Error as error:
+            logger.debug("local alias read failed (%s); using MLflow", error)
+        else:
+            return None if row is None else str(row[0])
+    from .registry import alias_version as alias_version_with_mlflow
+
+    return alias_version_with_mlflow(config, alias)
+
+
 def has_version(config: MlflowConfig, version: str) -> bool:
     """Whether a local sqlite store holds ``version`` of the model, ready to load; False
     when it does not or when only MLflow can tell (any other store)."""

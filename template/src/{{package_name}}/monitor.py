@@ -25,6 +25,7 @@ from scipy import stats
 
 from .config import DriftConfig
 from .contract import Contract
+from .storage import Location
 
 # Floor of a bin's share, so an empty bin does not make the PSI infinite.
 _MIN_SHARE = 1e-4
@@ -180,20 +181,24 @@ DRIFT = "drift"  # the inputs moved: retrain (exit 1)
 OK = "ok"
 
 
-def read_batch(path: Path, contract: Contract) -> pd.DataFrame:
-    """A scoring batch: a .csv or .parquet table, or a directory of the service's
-    capture files (observe.Capture), their extra columns (request_id, prediction...)
-    kept. Capture lines are read without type guessing (dtype=False): a categorical
-    value "1" stays text, as the contract says."""
+def read_batch(location: Location, contract: Contract, key: str = "batch") -> pd.DataFrame:
+    """A scoring batch: a .csv or .parquet table, or a directory (or object-store
+    prefix) of the service's capture files (observe.Capture), their extra columns
+    (request_id, prediction...) kept. Capture lines are read without type guessing
+    (dtype=False): a categorical value "1" stays text, as the contract says."""
     from .errors import DataSourceError
     from .ingest import read_table
+    from .storage import find, is_dir, open_binary
 
-    if not path.is_dir():
-        return read_table(path, contract.text_columns)
-    files = sorted(path.rglob(CAPTURE_PATTERN))
+    if not is_dir(location, key):
+        return read_table(location, contract.text_columns, key)
+    files = find(location, CAPTURE_PATTERN, key)
     if not files:
-        raise DataSourceError(f"{path}: no {CAPTURE_PATTERN} capture files")
-    frames = [pd.read_json(file, lines=True, dtype=False) for file in files]
+        raise DataSourceError(f"{location}: no {CAPTURE_PATTERN} capture files")
+    frames = []
+    for file in files:
+        with open_binary(file, "rb", key) as handle:
+            frames.append(pd.read_json(handle, lines=True, dtype=False))
     return pd.concat(frames, ignore_index=True)
 
 

@@ -27,6 +27,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from .limits import ASGIApp, Message, Receive, Scope, Send
+from .storage import Location, filesystem, is_remote
 
 # Latency buckets (seconds) around the service's budget: p99 well under 20 ms.
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -74,11 +75,24 @@ class ServiceMetrics:
             ["model_name", "model_version"],
             registry=self.registry,
         )
+        self.reloads = Counter(
+            "model_reloads",
+            "Swaps to the version the served alias moved to, by outcome (success, or "
+            "failure: the previous model is still served).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        for outcome in ("success", "failure"):
+            self.reloads.labels(outcome)  # both series exist, at 0, from the start
+        self._served: tuple[str, str] | None = None
 
     def serving(self, name: str, version: str) -> None:
-        """Record which model is served, replacing the previous one (after a reload)."""
-        self.model_info.clear()
+        """Record which model is served, replacing the previous one (after a reload):
+        the new series is set before the old one goes, so no scrape sees neither."""
         self.model_info.labels(model_name=name, model_version=version).set(1)
+        if self._served is not None and self._served != (name, version):
+            self.model_info.remove(*self._served)
+        self._served = (name, version)
 
 
 class RequestMetrics:
@@ -163,13 +177,33 @@ class Capture:
     event loop only puts the lines on a queue; a writer thread appends them, so a slow
     disk never delays an answer. Lines still queued when the process is killed are lost:
     capture is a sample, not a ledger.
+
+    ``directory`` may be an object-store URI (s3://, gs://, az://; storage.py). Objects
+    cannot be appended to, so there the writer collects lines and uploads them as one
+    new object ``capture-<pid>-<time>-<n>.jsonl`` per ``max_lines`` lines or
+    ``flush_seconds`` seconds, whichever comes first, and at shutdown.
     """
 
-    def __init__(self, directory: Path, sample_rate: float) -> None:
+    def __init__(
+        self,
+        directory: Location,
+        sample_rate: float,
+        *,
+        flush_seconds: float = 60.0,
+        max_lines: int = 10_000,
+    ) -> None:
         self.directory = directory
         self.sample_rate = sample_rate
+        self.flush_seconds = flush_seconds
+        self.max_lines = max_lines
+        # A URI whose filesystem is not installed fails here, before the service starts.
+        self._remote = (
+            filesystem(str(directory), "serve.capture.path") if is_remote(directory) else None
+        )
+        self._uploads = 0
         self._lines: queue.SimpleQueue[str | None] = queue.SimpleQueue()
-        self._writer = threading.Thread(target=self._write, name="capture", daemon=True)
+        target = self._write if self._remote is None else self._upload_batches
+        self._writer = threading.Thread(target=target, name="capture", daemon=True)
         self._writer.start()
 
     def record(
@@ -196,15 +230,17 @@ class Capture:
             self._lines.put(json.dumps(line, default=str))
 
     def close(self) -> None:
-        """Write what is queued and stop the writer thread."""
+        """Write what is queued and stop the writer thread (waiting longer for a last
+        upload to an object store than for a local write)."""
         self._lines.put(None)
-        self._writer.join(timeout=10)
+        self._writer.join(timeout=10 if self._remote is None else 30)
 
     def _write(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        directory = Path(self.directory)
+        directory.mkdir(parents=True, exist_ok=True)
         while (line := self._lines.get()) is not None:
             hour = datetime.now(UTC).strftime("%Y%m%dT%H")
-            path = self.directory / f"capture-{os.getpid()}-{hour}.jsonl"
+            path = directory / f"capture-{os.getpid()}-{hour}.jsonl"
             with path.open("a", encoding="utf-8") as out:
                 out.write(line + "\n")
                 # Drain what else is queued into the same open file.
@@ -216,3 +252,38 @@ class Capture:
                     if more is None:
                         return
                     out.write(more + "\n")
+
+    def _upload_batches(self) -> None:
+        lines: list[str] = []
+        deadline = 0.0
+        while True:
+            wait = max(0.0, deadline - time.monotonic()) if lines else None
+            try:
+                line = self._lines.get(timeout=wait)
+            except queue.Empty:
+                line = ""  # flush_seconds passed since the first line of the batch
+            if line is None:
+                break
+            if line:
+                if not lines:
+                    deadline = time.monotonic() + self.flush_seconds
+                lines.append(line)
+            if lines and (not line or len(lines) >= self.max_lines):
+                self._upload(lines)
+                lines = []
+        if lines:
+            self._upload(lines)
+
+    def _upload(self, lines: list[str]) -> None:
+        assert self._remote is not None
+        fs, root = self._remote
+        self._uploads += 1
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        name = f"{root.rstrip('/')}/capture-{os.getpid()}-{stamp}-{self._uploads:06d}.jsonl"
+        try:
+            with fs.open(name, "wb") as out:
+                out.write(("\n".join(lines) + "\n").encode("utf-8"))
+        except Exception:  # an unreachable store must not stop the service: capture is a sample
+            logging.getLogger(__name__).exception(
+                "capture: could not upload %d lines to %s", len(lines), name
+            )

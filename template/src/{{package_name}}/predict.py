@@ -2,7 +2,6 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -10,6 +9,7 @@ import pandas as pd
 from .contract import Contract
 from .errors import DataSourceError
 from .ingest import read_table, write_table
+from .storage import Location
 from .validate import validate_features
 
 PREDICTION_COLUMN = "prediction"
@@ -46,20 +46,28 @@ def predict_frame(estimator: Any, batch: pd.DataFrame, contract: Contract) -> pd
     return scored
 
 
-def predict_file(estimator: Any, source: Path, destination: Path, contract: Contract) -> int:
-    """Score ``source`` into ``destination`` (CSV or Parquet by extension).
+def predict_file(
+    estimator: Any, source: Location, destination: Location, contract: Contract
+) -> int:
+    """Score ``source`` into ``destination`` (CSV or Parquet by extension; local paths
+    or object-store URIs).
 
     The output keeps every input column, so ids and timestamps travel with their
     predictions. Returns the number of rows scored.
     """
-    batch = read_table(source, contract.text_columns)
+    batch = read_table(source, contract.text_columns, key="SOURCE")
     if batch.empty:
         # An empty batch usually means an upstream job failed; say so instead of
         # writing an empty file that looks like a successful run.
         raise DataSourceError(f"{source}: no rows to score")
+    scored = score_table(estimator, batch, contract)
+    write_table(scored, destination, key="DESTINATION")
+    return len(scored)
+
+
+def score_table(estimator: Any, batch: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """The batch with its predictions appended: what `predict` writes, row for row."""
     predictions = predict_frame(estimator, batch, contract)
     # Re-scoring an earlier output replaces its predictions instead of duplicating them.
     kept = batch.drop(columns=predictions.columns, errors="ignore")
-    scored = pd.concat([kept, predictions], axis="columns")
-    write_table(scored, destination)
-    return len(scored)
+    return pd.concat([kept, predictions], axis="columns")

@@ -13,7 +13,7 @@ import logging
 import os
 import textwrap
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +29,10 @@ logger = logging.getLogger(__name__)
 
 # Tag of a promoted version: the version that was champion before it.
 PREVIOUS_CHAMPION_TAG = "champion.previous"
+# Tags of the champion: when the alias moved to it (UTC, ISO 8601) and by what
+# (promote or rollback); `promoted-recently` reads them.
+CHAMPION_SINCE_TAG = "champion.since"
+CHAMPION_BY_TAG = "champion.by"
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,11 @@ def promote(
                 {PREVIOUS_CHAMPION_TAG: champion_model.version},
             )
         set_alias(params.mlflow, CHAMPION, challenger_model.version)
+        tag_version(
+            params.mlflow,
+            challenger_model.version,
+            {CHAMPION_SINCE_TAG: _now(), CHAMPION_BY_TAG: "promote"},
+        )
         # The version is the champion now; leaving "challenger" on it as well would
         # make the next `promote` compare the champion with itself.
         delete_alias(params.mlflow, CHALLENGER)
@@ -248,7 +257,7 @@ def rollback(params: Params, reason: str, audit_file: Path) -> Rollback:
         from_version=str(current.version),
         to_version=previous,
         reason=reason,
-        time=datetime.now(UTC).isoformat(timespec="seconds"),
+        time=_now(),
         actor=os.environ.get("GITHUB_ACTOR") or getpass.getuser(),
     )
     set_alias(params.mlflow, CHAMPION, previous)
@@ -260,10 +269,85 @@ def rollback(params: Params, reason: str, audit_file: Path) -> Rollback:
     tag_version(
         params.mlflow,
         previous,
-        {"rollback.restored_from": event.from_version, "rollback.time": event.time},
+        {
+            "rollback.restored_from": event.from_version,
+            "rollback.time": event.time,
+            CHAMPION_SINCE_TAG: event.time,
+            CHAMPION_BY_TAG: "rollback",
+        },
     )
     audit_file.parent.mkdir(parents=True, exist_ok=True)
     with audit_file.open("a", encoding="utf-8") as audit:
         audit.write(json.dumps(event.record()) + "\n")
     logger.info("rolled %s back from version %s to %s", CHAMPION, event.from_version, previous)
     return event
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class ChampionAge:
+    """How the champion came to be: what `promoted-recently` answers from."""
+
+    version: str | None
+    # When the alias moved to it and by what (promote, rollback); None when the
+    # registry does not say (a champion set by hand, or before these tags existed).
+    since: datetime | None
+    by: str | None
+    window_hours: float
+    now: datetime
+
+    @property
+    def recent(self) -> bool:
+        """Promoted (not restored by a rollback) within the window."""
+        return (
+            self.since is not None
+            and self.by == "promote"
+            and self.now - self.since <= timedelta(hours=self.window_hours)
+        )
+
+    def describe(self) -> str:
+        if self.version is None:
+            return "there is no champion"
+        if self.since is None or self.by is None:
+            return (
+                f"champion version {self.version} records no promotion time "
+                f"({CHAMPION_SINCE_TAG}): not known to be recent"
+            )
+        hours = (self.now - self.since).total_seconds() / 3600
+        verdict = "within" if hours <= self.window_hours else "outside"
+        how = "promoted" if self.by == "promote" else f"made champion by {self.by}"
+        text = (
+            f"champion version {self.version} was {how} at {self.since.isoformat()}, "
+            f"{hours:.1f} h ago: {verdict} the {self.window_hours:g} h fallback window"
+        )
+        if self.by != "promote":
+            text += " (only a promotion counts)"
+        return text
+
+
+def champion_age(params: Params, window_hours: float, now: datetime | None = None) -> ChampionAge:
+    """When and how the ``champion`` alias moved to the version it names, from the
+    registry's tags on that version (written by `promote` and `rollback`)."""
+    from .registry import CHAMPION, find_version
+
+    now = now or datetime.now(UTC)
+    current = find_version(params.mlflow, CHAMPION)
+    if current is None:
+        return ChampionAge(None, None, None, window_hours, now)
+    tags = current.tags or {}
+    since = _parse_time(tags.get(CHAMPION_SINCE_TAG))
+    by = tags.get(CHAMPION_BY_TAG) if since is not None else None
+    return ChampionAge(str(current.version), since, by, window_hours, now)
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)

@@ -185,6 +185,20 @@ def find_version(config: MlflowConfig, alias: str) -> ModelVersion | None:
     return None if version is None else client.get_model_version(config.model_name, version)
 
 
+def alias_version(config: MlflowConfig, alias: str) -> str | None:
+    """The version number ``alias`` names now, None when it names none: one request,
+    cheap enough for a running service to ask every few seconds (serve.py)."""
+    client = MlflowClient(tracking_uri=config.resolved_tracking_uri)
+    try:
+        registered = client.get_registered_model(config.model_name)
+    except MlflowException as error:
+        if error.error_code == "RESOURCE_DOES_NOT_EXIST":
+            return None
+        raise
+    version = registered.aliases.get(alias)
+    return None if version is None else str(version)
+
+
 def get_version(config: MlflowConfig, version: str) -> ModelVersion:
     if not version.isdigit():
         raise ModelNotFoundError(

@@ -103,3 +103,6 @@ class Metadata(BaseModel):
 class Status(BaseModel):
     status: str
     detail: str | None = None
+    # The model being served (after a reload, the new one), once one is loaded.
+    model_name: str | None = None
+    model_version: str | None = None

@@ -19,6 +19,7 @@ from .metrics import TASK
 from .model_card import CARD_ARTIFACT, FACTS_ARTIFACT, CardInputs, card_facts, render
 from .predict import LoadedModel
 from .promote import ScoredChallenger
+from .storage import data_version as stored_data_version
 from .validate import validate_training_data
 
 if TYPE_CHECKING:
@@ -98,15 +99,21 @@ class TrainingResult:
     challenger: "ScoredChallenger | None" = None
 
 
-def train(params: Params) -> TrainingResult:
+def train(params: Params, table: "pd.DataFrame | None" = None) -> TrainingResult:
     """Run ingest -> validate -> split -> fit -> evaluate -> explain -> log (and register,
-    with a model card)."""
+    with a model card).
+
+    ``table`` is the raw training table when the caller has read it already (`tune`
+    does); by default it is read from params.yaml's data.path.
+    """
     # Imported here so the pure modules above stay importable without MLflow.
     from .registry import CHALLENGER, data_digest, log_training_run
 
     contract = load_contract(params.data.contract)
     model = build_model(params.model, contract)  # bad hyperparameters fail before reading
-    frame = validate_training_data(load_dataset(params.data, contract.text_columns), contract)
+    if table is None:
+        table = load_dataset(params.data, contract.text_columns)
+    frame = validate_training_data(table, contract)
     split = holdout_split(frame, params.split, contract)
     X_train, y_train = features_and_target(split.train, contract)
     logger.info("training on %d rows, holding out %d", len(split.train), len(split.holdout))
@@ -121,6 +128,9 @@ def train(params: Params) -> TrainingResult:
         seed=params.split.random_state,
     )
     digest = data_digest(frame)
+    # The exact file or object read, as its store identifies it (storage.data_version):
+    # with DVC, the md5 that DVC committed.
+    data_version, version_source = stored_data_version(params.data.path, "data.path")
     run_id, version = log_training_run(
         params,
         model,
@@ -128,7 +138,11 @@ def train(params: Params) -> TrainingResult:
         contract,
         evaluation.metrics,
         register=evaluation.passed,
-        tags={"data.source_digest": digest},
+        tags={
+            "data.source_digest": digest,
+            "data_version": data_version,
+            "data_version.source": version_source,
+        },
         artifacts={GLOBAL_ARTIFACT: explanation.to_dict()},
         trusted_types=SKOPS_TRUSTED_TYPES[params.model.type],
     )
@@ -147,6 +161,8 @@ def train(params: Params) -> TrainingResult:
                 explanation=explanation,
                 data_digest=digest,
                 figures=figures,
+                data_version=data_version,
+                data_version_source=version_source,
             ),
         )
     challenger = None

@@ -40,6 +40,11 @@ output "service_url" {
   value       = module.ml_service.service_url
 }
 
+output "training_image_repository" {
+  description = "ECR repository of the training image (IMAGE_NAME-train), without tag."
+  value       = module.ml_service.training_image_repository
+}
+
 output "ecs_cluster" {
   description = "ECS cluster of the training task (training too large for a CI runner)."
   value       = module.ml_service.ecs_cluster

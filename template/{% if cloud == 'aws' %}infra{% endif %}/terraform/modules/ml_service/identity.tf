@@ -87,7 +87,7 @@ data "aws_iam_policy_document" "ci" {
       "ecr:PutImage",
       "ecr:UploadLayerPart",
     ]
-    resources = [aws_ecr_repository.service.arn]
+    resources = [aws_ecr_repository.service.arn, aws_ecr_repository.training.arn]
   }
 
   statement {
@@ -104,7 +104,7 @@ data "aws_iam_policy_document" "ci" {
 
   statement {
     sid       = "RunTraining"
-    actions   = ["ecs:RunTask", "ecs:DescribeTasks"]
+    actions   = ["ecs:RunTask", "ecs:DescribeTasks", "ecs:StopTask"]
     resources = ["${aws_ecs_task_definition.training.arn_without_revision}:*", "arn:${local.partition}:ecs:${local.region}:${local.account_id}:task/${aws_ecs_cluster.main.name}/*"]
   }
 

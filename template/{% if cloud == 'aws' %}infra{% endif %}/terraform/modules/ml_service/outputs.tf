@@ -41,6 +41,11 @@ output "service_url" {
   value       = var.create_service ? "https://${aws_apprunner_service.service[0].service_url}" : null
 }
 
+output "training_image_repository" {
+  description = "ECR repository of the training image (IMAGE_NAME-train), without tag."
+  value       = aws_ecr_repository.training.repository_url
+}
+
 output "ecs_cluster" {
   description = "ECS cluster of the training task (training too large for a CI runner)."
   value       = aws_ecs_cluster.main.name
@@ -80,6 +85,13 @@ output "github_variables" {
       IMAGE_NAME            = aws_ecr_repository.service.name
       APPRUNNER_SERVICE_ARN = var.create_service ? aws_apprunner_service.service[0].arn : null
       SERVICE_URL           = var.create_service ? "https://${aws_apprunner_service.service[0].service_url}" : null
+      # CT's job runtime (scripts/ct-job.sh): this ECS task, or the cluster when the service
+      # runs on Kubernetes.
+      ECS_CLUSTER         = var.create_service ? aws_ecs_cluster.main.name : null
+      ECS_TASK_DEFINITION = var.create_service ? aws_ecs_task_definition.training.family : null
+      ECS_SUBNETS         = var.create_service ? join(",", var.training_subnet_ids) : null
+      ECS_SECURITY_GROUP  = var.create_service ? aws_security_group.training.id : null
+      ECS_LOG_GROUP       = var.create_service ? aws_cloudwatch_log_group.training.name : null
     } : name => value if value != null
   }
 }

@@ -1,6 +1,39 @@
-# Training job runtime for training that outgrows a CI runner: the training task on ECS
-# Fargate, started with `aws ecs run-task` on the train image CD pushes. The CT workflow
-# trains on its runner (`make ct`); this is where a larger data set moves to.
+# Training job runtime: the training task on ECS Fargate. CT (ct.yml, CT_RUNTIME=job, the
+# default) pushes the training image to its own repository, registers a revision of this
+# task with it and starts it with `aws ecs run-task` (scripts/ct-job.sh).
+
+resource "aws_ecr_repository" "training" {
+  name                 = "${local.prefix}-train"
+  image_tag_mutability = "IMMUTABLE"
+  force_delete         = false
+
+  image_scanning_configuration {
+    scan_on_push = true
+  }
+
+  encryption_configuration {
+    encryption_type = "KMS"
+    kms_key         = aws_kms_key.main.arn
+  }
+
+  tags = local.tags
+}
+
+resource "aws_ecr_lifecycle_policy" "training" {
+  repository = aws_ecr_repository.training.name
+  policy = jsonencode({
+    rules = [{
+      rulePriority = 1
+      description  = "Keep the last 50 training images"
+      selection = {
+        tagStatus   = "any"
+        countType   = "imageCountMoreThan"
+        countNumber = 50
+      }
+      action = { type = "expire" }
+    }]
+  })
+}
 
 resource "aws_cloudwatch_log_group" "training" {
   name              = "/ml/${local.prefix}/training"
@@ -64,7 +97,7 @@ data "aws_iam_policy_document" "task_execution" {
 
   statement {
     actions   = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
-    resources = [aws_ecr_repository.service.arn]
+    resources = [aws_ecr_repository.training.arn]
   }
 
   statement {
@@ -130,9 +163,9 @@ resource "aws_ecs_task_definition" "training" {
 
   container_definitions = jsonencode([{
     name                   = "train"
-    image                  = "${aws_ecr_repository.service.repository_url}:${var.image_tag}"
+    image                  = "${aws_ecr_repository.training.repository_url}:${var.image_tag}"
     essential              = true
-    command                = ["train", "--params", "params.yaml"]
+    command                = ["train", "--promote", "--params", "params.yaml"]
     readonlyRootFilesystem = true
     user                   = "10001:10001"
     privileged             = false

@@ -72,6 +72,8 @@ output "github_variables" {
       IMAGE_NAME            = var.name
       CONTAINER_APP         = var.create_service ? azurerm_container_app.service[0].name : null
       SERVICE_URL           = var.create_service ? "https://${azurerm_container_app.service[0].ingress[0].fqdn}" : null
+      # CT's job runtime (scripts/ct-job.sh), or the cluster when the service runs on Kubernetes.
+      CONTAINER_APP_JOB = var.create_service ? azurerm_container_app_job.training.name : null
     } : name => value if value != null
   }
 }

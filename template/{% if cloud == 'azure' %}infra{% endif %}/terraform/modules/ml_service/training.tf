@@ -1,6 +1,6 @@
-# Training job runtime for training that outgrows a CI runner: this Container Apps job,
-# started with `az containerapp job start` on the train image CD pushes. The CT workflow
-# trains on its runner (`make ct`). Its logs go to the environment's Log Analytics workspace.
+# Training job runtime: this Container Apps job. CT (ct.yml, CT_RUNTIME=job, the default)
+# starts it with `az containerapp job start` on the training image it just pushed
+# (scripts/ct-job.sh). Its logs go to the environment's Log Analytics workspace.
 
 resource "azurerm_container_app_job" "training" {
   name                         = "caj-${local.prefix}-train"
@@ -30,7 +30,7 @@ resource "azurerm_container_app_job" "training" {
     container {
       name   = "train"
       image  = "${azurerm_container_registry.main.login_server}/${var.name}:${var.image_tag}"
-      args   = ["train", "--params", "params.yaml"]
+      args   = ["train", "--promote", "--params", "params.yaml"]
       cpu    = 2
       memory = "4Gi"
 

@@ -67,6 +67,8 @@ output "github_variables" {
       IMAGE_NAME                     = var.name
       CLOUD_RUN_SERVICE              = var.create_service ? google_cloud_run_v2_service.service[0].name : null
       SERVICE_URL                    = var.create_service ? google_cloud_run_v2_service.service[0].uri : null
+      # CT's job runtime (scripts/ct-job.sh), or the cluster when the service runs on Kubernetes.
+      CLOUD_RUN_JOB = var.create_service ? google_cloud_run_v2_job.training.name : null
     } : name => value if value != null
   }
 }

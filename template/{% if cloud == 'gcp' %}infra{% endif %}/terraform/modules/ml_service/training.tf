@@ -1,6 +1,6 @@
-# Training job runtime for training that outgrows a CI runner: this Cloud Run job, run with
-# `gcloud run jobs execute` on the train image CD pushes. The CT workflow trains on its
-# runner (`make ct`). Its logs, like the service's, go to Cloud Logging.
+# Training job runtime: this Cloud Run job. CT (ct.yml, CT_RUNTIME=job, the default) sets
+# its image to the training image it just pushed and runs it with `gcloud run jobs execute`
+# (scripts/ct-job.sh). Its logs, like the service's, go to Cloud Logging.
 
 resource "google_cloud_run_v2_job" "training" {
   project             = var.project_id
@@ -20,7 +20,7 @@ resource "google_cloud_run_v2_job" "training" {
 
       containers {
         image = "${var.region}-docker.pkg.dev/${var.project_id}/${google_artifact_registry_repository.service.repository_id}/${var.name}:${var.image_tag}"
-        args  = ["train", "--params", "params.yaml"]
+        args  = ["train", "--promote", "--params", "params.yaml"]
 
         env {
           name  = "ARTEFACT_BUCKET"
