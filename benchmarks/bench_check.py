@@ -39,7 +39,9 @@ from generator.commands.new import create_project  # noqa: E402  (needs the repo
 sys.path.insert(0, str(REPO_ROOT / "tests" / "support"))
 from template_factory import clone_project, commit_all, commit_and_tag  # noqa: E402
 
-REFERENCE = "959d5fc"
+# forgeml before the December check work; older commits refuse the template's current
+# policy file (exit 2), so they cannot check the same fleet.
+REFERENCE = "ed01cdc"
 
 
 def make_origin(scratch: Path) -> Path:
