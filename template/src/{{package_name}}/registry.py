@@ -172,6 +172,18 @@ def find_version(config: MlflowConfig, alias: str) -> ModelVersion | None:
     """The model version holding ``alias``, or None when there is none."""
     configure(config)
     client = MlflowClient()
+    version = _aliased_version(client, config, alias)
+    return None if version is None else client.get_model_version(config.model_name, version)
+
+
+def alias_version(config: MlflowConfig, alias: str) -> str | None:
+    """The version number ``alias`` names now, None when it names none: one request,
+    cheap enough for a running service to ask every few seconds (serve.py)."""
+    client = MlflowClient(tracking_uri=config.resolved_tracking_uri)
+    return _aliased_version(client, config, alias)
+
+
+def _aliased_version(client: MlflowClient, config: MlflowConfig, alias: str) -> str | None:
     try:
         registered = client.get_registered_model(config.model_name)
     except MlflowException as error:
@@ -181,20 +193,6 @@ def find_version(config: MlflowConfig, alias: str) -> ModelVersion | None:
     # Looking the alias up in the model's alias map, rather than asking for the alias
     # directly, tells "no such alias" apart from real errors (MLflow reports both as
     # INVALID_PARAMETER_VALUE).
-    version = registered.aliases.get(alias)
-    return None if version is None else client.get_model_version(config.model_name, version)
-
-
-def alias_version(config: MlflowConfig, alias: str) -> str | None:
-    """The version number ``alias`` names now, None when it names none: one request,
-    cheap enough for a running service to ask every few seconds (serve.py)."""
-    client = MlflowClient(tracking_uri=config.resolved_tracking_uri)
-    try:
-        registered = client.get_registered_model(config.model_name)
-    except MlflowException as error:
-        if error.error_code == "RESOURCE_DOES_NOT_EXIST":
-            return None
-        raise
     version = registered.aliases.get(alias)
     return None if version is None else str(version)
 
