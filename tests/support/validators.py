@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,18 @@ def require(name: str) -> str:
             pytest.fail(f"{reason}; FORGEML_REQUIRE_VALIDATORS=1 requires every validator")
         pytest.skip(reason)
     return path
+
+
+def console_script(name: str) -> str:
+    """A console script of the test environment (kubectl, kubernetes-validate from their
+    wheels): on PATH or beside this Python; skips the calling test without it."""
+    found = shutil.which(name)
+    sibling = Path(sys.executable).with_name(name)
+    if found is None and sibling.exists():
+        found = str(sibling)
+    if found is None:
+        pytest.skip(f"{name} is not installed (pip install -e .[dev])")
+    return found
 
 
 def check(cwd: Path, *argv: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:

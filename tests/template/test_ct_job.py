@@ -23,32 +23,12 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support.fake_cloud import HEADER, FakeCloudState, install
 from tests.support.generated import generate, project_env, run
 from tests.support.infra_project import infra_project
+from tests.support.validators import console_script
 
-FAKE_CLI = r'''#!/usr/bin/env python3
-"""A stand-in for aws, gcloud, az and kubectl (by the name it is called by)."""
-import json, os, subprocess, sys
-from pathlib import Path
-
-state_file = Path(os.environ["FAKE_CLOUD_STATE"])
-state = json.loads(state_file.read_text())
-program, args = Path(sys.argv[0]).name, sys.argv[1:]
-state["calls"].append([program, *args])
-
-
-def option(flag):
-    return args[args.index(flag) + 1] if flag in args else None
-
-
-def finish(code=0, out=None, err=""):
-    state_file.write_text(json.dumps(state))
-    if out is not None:
-        print(out if isinstance(out, str) else json.dumps(out))
-    sys.stderr.write(err)
-    sys.exit(code)
-
-
+FAKE_CLI = HEADER + r'''
 # The job's life: "ok" ends with 0, "fail" with state["exit_code"], "never" runs on,
 # "no-exit-code" ends without one (ECS: the image could not be pulled).
 outcome = state["outcome"]
@@ -210,46 +190,31 @@ STOPS = {
 }
 
 
-def _tool(name: str) -> str:
-    found = shutil.which(name)
-    sibling = Path(sys.executable).with_name(name)
-    if found is None and sibling.exists():
-        found = str(sibling)
-    if found is None:
-        pytest.skip(f"{name} is not installed (pip install -e .[dev])")
-    return found
-
-
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # AWS with the service on Kubernetes: deploy/k8s/training-job is there too.
     return infra_project(tmp_path_factory, "aws")
 
 
-class Runtime:
+class Runtime(FakeCloudState):
     """One job behind the fake CLIs, and ct-job.sh run against it."""
 
     def __init__(self, project: Path, tmp: Path, target: str) -> None:
         self.project = project
         self.tmp = tmp
         self.target = target
-        self.state_file = tmp / "cloud.json"
+        super().__init__(tmp / "cloud.json")
         bin_dir = tmp / "bin"
-        bin_dir.mkdir(parents=True)
-        for program in ("aws", "gcloud", "az", "kubectl"):
-            fake = bin_dir / program
-            fake.write_text(FAKE_CLI.replace("/usr/bin/env python3", sys.executable, 1))
-            fake.chmod(0o755)
+        install(bin_dir, FAKE_CLI)
+        install(bin_dir, FAKE_RESULT, programs=("ct-result",))
         result = bin_dir / "ct-result"
-        result.write_text(FAKE_RESULT.replace("/usr/bin/env python3", sys.executable, 1))
-        result.chmod(0o755)
         self.env = project_env()
         for leaked in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "KUBE_NAMESPACE", "KUBECONFIG"):
             self.env.pop(leaked, None)
         self.env.update(
             PATH=f"{bin_dir}{os.pathsep}{self.env['PATH']}",
             FAKE_CLOUD_STATE=str(self.state_file),
-            REAL_KUBECTL=_tool("kubectl") if target == "kubernetes" else "kubectl",
+            REAL_KUBECTL=console_script("kubectl") if target == "kubernetes" else "kubectl",
             CT_JOB_TARGET=target,
             TRAIN_IMAGE=IMAGE,
             MLFLOW_TRACKING_URI=TRACKING,
@@ -263,17 +228,6 @@ class Runtime:
             **SETTINGS[target],
         )
         self.save(outcome="ok", exit_code=0, result=PROMOTED, calls=[])
-
-    def save(self, **changes: Any) -> None:
-        state = json.loads(self.state_file.read_text()) if self.state_file.exists() else {}
-        self.state_file.write_text(json.dumps({**state, **changes}))
-
-    @property
-    def state(self) -> dict[str, Any]:
-        return json.loads(self.state_file.read_text())
-
-    def calls(self, program: str) -> list[list[str]]:
-        return [call[1:] for call in self.state["calls"] if call[0] == program]
 
     def run(self, **env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -635,7 +589,7 @@ def test_the_job_ct_job_sh_applies_validates_strictly(project: Path, tmp_path: P
     rendered = tmp_path / "ct" / "job.yaml"
     assert yaml.safe_load(rendered.read_text())["metadata"]["namespace"] == "ml"
     completed = subprocess.run(
-        [_tool("kubernetes-validate"), "--strict", "--kubernetes-version", "1.31.0", str(rendered)],
+        [console_script("kubernetes-validate"), "--strict", "--kubernetes-version", "1.31.0", str(rendered)],
         capture_output=True,
         text=True,
         timeout=300,

@@ -18,32 +18,11 @@ from typing import Any
 
 import pytest
 
+from tests.support.fake_cloud import HEADER, FakeCloudState, install
 from tests.support.generated import generate
 from tests.support.generated import project_env
 
-FAKE_CLI = r'''#!/usr/bin/env python3
-"""A stand-in for aws, gcloud, az and kubectl (by the name it is called by)."""
-import json, os, sys
-from pathlib import Path
-
-state_file = Path(os.environ["FAKE_CLOUD_STATE"])
-state = json.loads(state_file.read_text())
-program, args = Path(sys.argv[0]).name, sys.argv[1:]
-state["calls"].append([program, *args])
-
-
-def option(flag):
-    return args[args.index(flag) + 1] if flag in args else None
-
-
-def finish(code=0, out=None, err=""):
-    state_file.write_text(json.dumps(state))
-    if out is not None:
-        print(out if isinstance(out, str) else json.dumps(out))
-    sys.stderr.write(err)
-    sys.exit(code)
-
-
+FAKE_CLI = HEADER + r'''
 def env_list():
     return [{"name": key, "value": value} for key, value in state["env"].items()]
 
@@ -222,20 +201,16 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate(tmp_path_factory.mktemp("deploy-targets") / "project").path
 
 
-class Cloud:
+class Cloud(FakeCloudState):
     """One service behind the fake CLIs, and deploy.sh run against it."""
 
     def __init__(self, project: Path, tmp: Path, target: Target) -> None:
         self.project = project
         self.target = target
-        self.state_file = tmp / "cloud.json"
+        super().__init__(tmp / "cloud.json")
         self.github_output = tmp / "github-output"
         bin_dir = tmp / "bin"
-        bin_dir.mkdir(parents=True)
-        for program in ("aws", "gcloud", "az", "kubectl"):
-            fake = bin_dir / program
-            fake.write_text(FAKE_CLI.replace("/usr/bin/env python3", sys.executable, 1))
-            fake.chmod(0o755)
+        install(bin_dir, FAKE_CLI)
         self.env = project_env()
         for leaked in ("GITHUB_OUTPUT", "DEPLOY_STATE_FILE", "KUBE_NAMESPACE", "KUBECONFIG"):
             self.env.pop(leaked, None)
@@ -255,17 +230,6 @@ class Cloud:
             calls=[],
             **target.extra_state,
         )
-
-    def save(self, **changes: Any) -> None:
-        state = json.loads(self.state_file.read_text()) if self.state_file.exists() else {}
-        self.state_file.write_text(json.dumps({**state, **changes}))
-
-    @property
-    def state(self) -> dict[str, Any]:
-        return json.loads(self.state_file.read_text())
-
-    def calls(self, program: str) -> list[list[str]]:
-        return [call[1:] for call in self.state["calls"] if call[0] == program]
 
     def run(self, command: str, **env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

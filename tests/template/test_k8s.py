@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from tests.support.generated import REPO_ROOT
-from tests.support.validators import checkov
+from tests.support.validators import checkov, console_script
 from tests.support.infra_project import infra_project
 
 ENVS = ("staging", "prod")
@@ -34,21 +34,10 @@ def k8s(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return infra_project(tmp_path_factory) / "deploy" / "k8s"
 
 
-def _tool(name: str) -> str:
-    """A console script of the test environment: on PATH or beside this Python."""
-    found = shutil.which(name)
-    sibling = Path(sys.executable).with_name(name)
-    if found is None and sibling.exists():
-        found = str(sibling)
-    if found is None:
-        pytest.skip(f"{name} is not installed (pip install -e .[dev])")
-    return found
-
-
 def kustomize(directory: Path) -> list[Manifest]:
     """`kubectl kustomize DIRECTORY`: the manifests `kubectl apply -k` would apply."""
     completed = subprocess.run(
-        [_tool("kubectl"), "kustomize", str(directory)],
+        [console_script("kubectl"), "kustomize", str(directory)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -196,7 +185,7 @@ def test_manifests_validate_strictly(rendered: Path) -> None:
     files = sorted(str(p) for p in rendered.rglob("*.yaml"))
     assert len(files) == 3 * 7 + 1, files
     completed = subprocess.run(
-        [_tool("kubernetes-validate"), "--strict", "--kubernetes-version", "1.31.0", *files],
+        [console_script("kubernetes-validate"), "--strict", "--kubernetes-version", "1.31.0", *files],
         capture_output=True,
         text=True,
         timeout=300,
@@ -240,8 +229,8 @@ def test_generated_ci_renders_and_validates_the_overlays(k8s: Path, tmp_path: Pa
     out = tmp_path / "rendered"
     env = {
         **os.environ,
-        "KUBECTL": _tool("kubectl"),
-        "KUBERNETES_VALIDATE": _tool("kubernetes-validate"),
+        "KUBECTL": console_script("kubectl"),
+        "KUBERNETES_VALIDATE": console_script("kubernetes-validate"),
         "OUT": str(out),
     }
     completed = subprocess.run(
@@ -269,7 +258,7 @@ def test_k8s_validate_fails_on_an_overlay_kustomize_rejects(k8s: Path, tmp_path:
     patch = project / "deploy" / "k8s" / "overlays" / "staging" / "configmap-patch.yaml"
     text = patch.read_text("utf-8")
     patch.write_text(text.replace("-config\n", "-configuration\n", 1), "utf-8")
-    env = {**os.environ, "KUBECTL": _tool("kubectl"), "KUBERNETES_VALIDATE": "true"}
+    env = {**os.environ, "KUBECTL": console_script("kubectl"), "KUBERNETES_VALIDATE": "true"}
     completed = subprocess.run(
         ["bash", "scripts/k8s-validate.sh"],
         cwd=project,

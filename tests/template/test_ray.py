@@ -26,7 +26,8 @@ import pytest
 import yaml
 
 from tests.support.generated import generate, run
-from tests.template.test_k8s import _tool, kustomize
+from tests.support.validators import console_script
+from tests.template.test_k8s import kustomize
 
 SCHEMA = Path(__file__).parents[1] / "support" / "kuberay_rayjob_v1.7.0.schema.json"
 ENVS = ("staging", "prod")
@@ -137,7 +138,7 @@ def _rayjob_sh(
     (fake / "statuses").write_text("\n".join(statuses) + "\n", "utf-8")
     settings = {
         "KUBECTL": str(kubectl),
-        "REAL_KUBECTL": _tool("kubectl"),
+        "REAL_KUBECTL": console_script("kubectl"),
         "FAKE": str(fake),
         "TRAIN_IMAGE": "registry.example.com/ml-project-train@sha256:abc",
         "TUNE_STORAGE_PATH": "s3://bucket/ray-results",
