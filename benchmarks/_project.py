@@ -35,8 +35,10 @@ def _run(argv: list[str], cwd: Path) -> None:
         sys.exit(f"{' '.join(argv)} failed in {cwd}:\n{result.stdout}\n{result.stderr}")
 
 
-def generate(ref: str, dest: Path, compile_bytecode: bool = False) -> Path:
-    """A project rendered from this repository at ``ref``, set up and trained once."""
+def set_up(ref: str, dest: Path, *answers: str) -> Path:
+    """A project rendered from this repository at ``ref`` (default answers, plus
+    ``answers`` as `--data KEY=VALUE`), set up with its own `make setup`."""
+    data = [argument for answer in answers for argument in ("--data", answer)]
     _run(
         [
             sys.executable,
@@ -49,10 +51,17 @@ def generate(ref: str, dest: Path, compile_bytecode: bool = False) -> Path:
             "--vcs-ref",
             ref,
             "--defaults",
+            *data,
         ],
         REPO_ROOT,
     )
     _run(["make", "setup"], dest)
+    return dest
+
+
+def generate(ref: str, dest: Path, compile_bytecode: bool = False) -> Path:
+    """A project rendered from this repository at ``ref``, set up and trained once."""
+    set_up(ref, dest)
     if compile_bytecode:
         _run(["uv", "sync", "--compile-bytecode"], dest)
     _run(["make", "train"], dest)

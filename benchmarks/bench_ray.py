@@ -34,36 +34,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-ENV = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "MLFLOW_DISABLE_TELEMETRY": "true"}
-
-
-def _run(argv: list[str], cwd: Path) -> None:
-    result = subprocess.run(argv, check=False, cwd=cwd, env=ENV, capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"{' '.join(argv)} failed in {cwd}:\n{result.stdout}\n{result.stderr}")
-
-
-def _project(dest: Path) -> Path:
-    _run(
-        [
-            sys.executable,
-            "-m",
-            "generator",
-            "new",
-            str(dest),
-            "--template",
-            str(REPO_ROOT),
-            "--vcs-ref",
-            "HEAD",
-            "--defaults",
-            "--data",
-            "engine=ray",
-        ],
-        REPO_ROOT,
-    )
-    _run(["make", "setup"], dest)
-    return dest
+from _project import ENV, set_up
 
 
 def main() -> int:
@@ -79,7 +50,7 @@ def main() -> int:
         print(json.dumps(measure(args)))
         return 0
     with tempfile.TemporaryDirectory(prefix="bench-ray-") as scratch:
-        project = args.project or _project(Path(scratch) / "ray-project")
+        project = args.project or set_up("HEAD", Path(scratch) / "ray-project", "engine=ray")
         argv = [
             "uv",
             "run",
