@@ -63,11 +63,11 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_for(url: str, timeout: float, server: subprocess.Popen[bytes]) -> None:
+def wait_for(url: str, timeout: float, server: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise SystemExit(f"server for {url} exited with {server.returncode}")
+            raise SystemExit(f"server for {url} exited with {server.returncode} (its log: {log})")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -87,23 +87,39 @@ def serving(
             argv, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
         )
         try:
-            wait_for(ready, 300, server)
+            wait_for(ready, 300, server, log)
             yield
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
+            stop(server)
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the server's process group, SIGKILL after 30 s; it may be gone already."""
+    try:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    except ProcessLookupError:
+        server.wait()
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
 
 
 def mlflow_env(directory: Path, project: Path) -> Path:
-    """A virtual environment with the full mlflow and the project's scikit-learn and
-    skops versions (the model's requirements); created once."""
+    """A virtual environment with mlflow's serving and store at the project's versions
+    (the model's requirements and the store's schema); created once.
+
+    mlflow-skinny of the project's version, not the full ``mlflow``: the full package
+    of a new release can lag on a package index (3.18.0 needed an ``mlflow-tracing``
+    the index did not have yet), and an older one refuses the project's newer store
+    schema. The scoring server is the same code in both; the store needs SQLAlchemy
+    and alembic, which the full package would bring. uvicorn comes without httptools
+    and uvloop, as the full package installs it.
+    """
     python = directory / "bin" / "python"
     if not python.exists():
         subprocess.run(["uv", "venv", "--quiet", "-p", sys.executable, str(directory)], check=True)
+    names = ("mlflow-skinny", "scikit-learn", "skops", "pandas", "sqlalchemy", "alembic")
     pins = run(
         project,
         "uv",
@@ -111,12 +127,11 @@ def mlflow_env(directory: Path, project: Path) -> Path:
         "--frozen",
         "python",
         "-c",
-        "from importlib.metadata import version as v;"
-        'print(f\'scikit-learn=={v("scikit-learn")} skops=={v("skops")}\')',
+        "import sys; from importlib.metadata import version as v;"
+        "print(*(f'{name}=={v(name)}' for name in sys.argv[1:]))",
+        *names,
     ).stdout.split()
-    subprocess.run(
-        ["uv", "pip", "install", "--quiet", "-p", str(python), "mlflow", *pins], check=True
-    )
+    subprocess.run(["uv", "pip", "install", "--quiet", "-p", str(python), *pins], check=True)
     return directory / "bin"
 
 
