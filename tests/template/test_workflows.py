@@ -1112,7 +1112,6 @@ def test_ci_lint_and_test_jobs_pass_locally(installed: Path, tmp_path: Path) -> 
         "make sync",
         "make coverage",
         "make validate",
-        "make smoke",
     ]
     coverage = (installed / "artifacts" / "coverage.xml").read_text()
     assert "<coverage" in coverage
