@@ -150,8 +150,10 @@ def test_the_training_job_runs_once_as_the_cronjob_does(k8s: Path) -> None:
     assert container["workingDir"] == "/app"  # the image's params.yaml and data/
     name = base["ConfigMap"]["metadata"]["name"]
     assert container["envFrom"] == [{"configMapRef": {"name": name}}]
-    for key in ("securityContext", "resources", "volumeMounts"):
+    # The scheduled run is the same run, from the same training image.
+    for key in ("args", "workingDir", "securityContext", "resources", "volumeMounts"):
         assert container[key] == scheduled[key], key
+    assert container["image"].split(":")[0] == scheduled["image"].split(":")[0]
     listed = yaml.safe_load((k8s / "training-job" / "kustomization.yaml").read_text("utf-8"))
     assert listed["resources"] == ["job.yaml"]
     overlay = yaml.safe_load((k8s / "overlays" / "staging" / "kustomization.yaml").read_text())
@@ -165,9 +167,15 @@ def test_overlays_set_namespace_image_and_scale(k8s: Path) -> None:
     }
     assert namespaces == {"staging": {"ml-project-staging"}, "prod": {"ml-project-prod"}}
     for env, manifests in overlays.items():
-        for kind in ("Deployment", "CronJob"):
-            spec = _pod_spec(manifests[kind])
-            assert spec["containers"][0]["image"] == "registry.example.com/ml-project:set-by-cd"
+        images = {
+            kind: _pod_spec(manifests[kind])["containers"][0]["image"]
+            for kind in ("Deployment", "CronJob")
+        }
+        assert images == {
+            "Deployment": "registry.example.com/ml-project:set-by-cd",
+            # The training image (params.yaml and data/), as CT's Job uses.
+            "CronJob": "registry.example.com/ml-project-train:set-by-cd",
+        }
         config = manifests["ConfigMap"]["data"]["MLFLOW_TRACKING_URI"]
         assert f"mlflow-{env}" in config
         hpa = manifests["HorizontalPodAutoscaler"]["spec"]
