@@ -101,14 +101,13 @@ def build_scorer(
     transform = _matrix_transform(model, columns)
     slow = Scorer(model, tuple(columns), None, text_columns)
     if transform is not None:
-        fast = Scorer(model, tuple(columns), transform, text_columns)
+        exact = slow.score(probe)  # once, for every candidate
+        # The estimator's own arithmetic first, if it has one, then the estimator.
         linear = _linear_scores(model[-1])
-        if linear is not None:
-            fastest = Scorer(model, tuple(columns), transform, text_columns, linear)
-            if _same_scores(fastest, slow, probe):
-                return fastest
-        if _same_scores(fast, slow, probe):
-            return fast
+        for estimate in (linear, None) if linear is not None else (None,):
+            fast = Scorer(model, tuple(columns), transform, text_columns, estimate)
+            if _same_scores(fast, exact, probe):
+                return fast
     logger.info("scoring through a DataFrame: the model has no exact matrix path")
     return slow
 
@@ -253,7 +252,7 @@ def _without_feature_names(transformer: Any) -> Any:
     return clone
 
 
-def _same_scores(fast: Scorer, slow: Scorer, probe: np.ndarray) -> bool:
+def _same_scores(fast: Scorer, exact: Scores, probe: np.ndarray) -> bool:
     with warnings.catch_warnings():
         # A warning on the fast path (e.g. about feature names) would repeat on every
         # request: treat it as "no exact matrix path".
@@ -263,7 +262,6 @@ def _same_scores(fast: Scorer, slow: Scorer, probe: np.ndarray) -> bool:
         except Exception:
             logger.debug("matrix path failed on the probe rows", exc_info=True)
             return False
-    exact = slow.score(probe)
     if quick.classes != exact.classes or not _equal(quick.predictions, exact.predictions):
         return False
     if quick.probabilities is None or exact.probabilities is None:
