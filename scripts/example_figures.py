@@ -9,7 +9,7 @@ matplotlib and scikit-learn:
     uv run --project /tmp/example python scripts/example_figures.py
 
 Pictures are drawn at their real size, then reduced to a 64-colour palette so the
-template stays small. Load-test charts use simulated latencies (a gamma
+template stays small; the drift report's panels are SVG, written as they are. Load-test charts use simulated latencies (a gamma
 distribution): the docs say so.
 """
 
@@ -63,6 +63,12 @@ def _only(task: str, name: str) -> str:
     return f"{{% if ml_task == '{task}' %}}{name}{{% endif %}}"
 
 
+def _write_svg(name: str, svg: str) -> None:
+    """The drift report's panels are SVG already: written as the report inlines them."""
+    (IMAGES / name).write_text(svg + "\n", encoding="utf-8")
+    print(f"{name}: {len(svg) // 1024} KB")
+
+
 def _write(name: str, png: bytes) -> None:
     image = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=64)
     buffer = io.BytesIO()
@@ -114,12 +120,9 @@ def _task(task: str, figures: ModuleType, drift: ModuleType) -> None:
     current = X_test.copy()
     current[shifted] = current[shifted] * 1.15
     title = f"{shifted}: DRIFT (example: the batch shifted by +15%)"
-    _write(
-        _only(task, "drift_numeric.png"),
-        figures.render_png(
-            lambda fig: drift.draw_panel(fig, X_train[shifted], current[shifted], title),
-            drift.PANEL_IN,
-        ),
+    _write_svg(
+        _only(task, "drift_numeric.svg"),
+        drift.feature_panel(X_train[shifted], current[shifted], title),
     )
 
 
@@ -138,12 +141,7 @@ def main() -> None:
         rng.choice(["north", "south", "east", "west", "online"], 200, p=[0.25, 0.25, 0.2, 0.1, 0.2])
     )
     title = "region: DRIFT (example: a new category in the batch)"
-    _write(
-        "drift_categorical.png",
-        figures.render_png(
-            lambda fig: drift.draw_panel(fig, reference, current, title), drift.PANEL_IN
-        ),
-    )
+    _write_svg("drift_categorical.svg", drift.feature_panel(reference, current, title))
 
     # A simulated 20-second run of 4 clients: latencies in ms, finish times in s.
     latencies = rng.gamma(3.0, 4.0, 4000)

@@ -125,12 +125,12 @@ def example_pictures(answers: dict[str, Any]) -> set[str]:
         *per_task,
         "permutation_importance",
         "promotion",
-        "drift_numeric",
-        "drift_categorical",
         "loadtest_latency_histogram",
         "loadtest_throughput",
     ]
-    return {f"docs/images/{name}.png" for name in names}
+    # The drift report's panels are SVG, as the report inlines them.
+    drift = {"docs/images/drift_numeric.svg", "docs/images/drift_categorical.svg"}
+    return {f"docs/images/{name}.png" for name in names} | drift
 
 
 def data_files(answers: dict[str, Any]) -> set[str]:
@@ -207,6 +207,7 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         f"{package}/features.py",
         f"{package}/figures.py",
         f"{package}/drift_report.py",
+        f"{package}/svg_charts.py",
         f"{package}/infer.py",
         f"{package}/ingest.py",
         f"{package}/loadtest.py",
@@ -244,6 +245,7 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         "tests/test_promote.py",
         "tests/test_quality_gates.py",
         "tests/test_scorer.py",
+        "tests/test_svg_charts.py",
         "tests/test_serve.py",
         "tests/test_storage.py",
     }

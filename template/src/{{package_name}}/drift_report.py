@@ -14,17 +14,13 @@ a change.
 import html
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .figures import STYLE, new_figure, svg
+from .svg_charts import Series, grouped_bars, histogram
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
-PANEL_IN = (6.4, 2.6)
 # Categories shown per feature; the rest are summed as "(other)".
 MAX_CATEGORIES = 12
 BINS = 30
@@ -43,62 +39,35 @@ def is_categorical(values: pd.Series) -> bool:
     return not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
 
 
-def feature_panel(reference: pd.Series, current: pd.Series, title: str, salt: str) -> bytes:
-    """SVG of one feature's reference and current distributions, overlaid.
-
-    ``salt`` makes the SVG's internal ids unique within the page (several charts
-    share one HTML document) while keeping them deterministic.
-    """
-    with new_figure(PANEL_IN, {**STYLE, "svg.hashsalt": salt}) as fig:
-        draw_panel(fig, reference, current, title)
-        return svg(fig)
-
-
-def draw_panel(fig: "Figure", reference: pd.Series, current: pd.Series, title: str) -> None:
+def feature_panel(reference: pd.Series, current: pd.Series, title: str) -> str:
+    """SVG of one feature's reference and current distributions, overlaid."""
     if is_categorical(reference) or is_categorical(current):
-        _category_shares(fig, reference, current)
-    else:
-        _histograms(fig, reference, current)
-    fig.axes[0].set_title(title, fontsize=9, loc="left")
+        return _category_shares(reference, current, title)
+    return _histograms(reference, current, title)
 
 
-def _histograms(fig: "Figure", reference: pd.Series, current: pd.Series) -> None:
-    ax = fig.subplots()
+def _histograms(reference: pd.Series, current: pd.Series, title: str) -> str:
     expected = reference.dropna().to_numpy(dtype=float)
     actual = current.dropna().to_numpy(dtype=float)
-    both = np.concatenate([expected, actual])
-    both = both[np.isfinite(both)]
-    edges = np.histogram_bin_edges(both, bins=BINS) if both.size else np.linspace(0, 1, BINS + 1)
-    bins = edges.tolist()
     expected = expected[np.isfinite(expected)]
     actual = actual[np.isfinite(actual)]
-    # Shares, not counts: batches are usually far smaller than the reference.
-    if expected.size:
-        ax.hist(
-            expected,
-            bins=bins,
-            weights=np.full(expected.size, 1.0 / expected.size),
-            histtype="stepfilled",
-            color=_REFERENCE,
-            alpha=0.45,
-            label=f"reference ({expected.size} rows)",
-        )
-    if actual.size:
-        ax.hist(
-            actual,
-            bins=bins,
-            weights=np.full(actual.size, 1.0 / actual.size),
-            histtype="step",
-            color=_CURRENT,
-            linewidth=1.5,
-            label=f"current ({actual.size} rows)",
-        )
-    ax.set_ylabel("share of rows")
-    ax.legend(loc="upper right", fontsize=7)
+    both = np.concatenate([expected, actual])
+    edges = np.histogram_bin_edges(both, bins=BINS) if both.size else np.linspace(0, 1, BINS + 1)
+
+    def shares(values: np.ndarray) -> list[float]:
+        # Shares, not counts: batches are usually far smaller than the reference.
+        counts, _ = np.histogram(values, bins=edges)
+        return (counts / max(values.size, 1)).tolist()
+
+    return histogram(
+        title,
+        edges.tolist(),
+        Series(f"reference ({expected.size} rows)", shares(expected), _REFERENCE),
+        Series(f"current ({actual.size} rows)", shares(actual), _CURRENT),
+    )
 
 
-def _category_shares(fig: "Figure", reference: pd.Series, current: pd.Series) -> None:
-    ax = fig.subplots()
+def _category_shares(reference: pd.Series, current: pd.Series, title: str) -> str:
     expected = reference.dropna().astype(str).value_counts(normalize=True)
     actual = current.dropna().astype(str).value_counts(normalize=True)
     # The reference's most common categories, then categories new in the batch.
@@ -106,36 +75,18 @@ def _category_shares(fig: "Figure", reference: pd.Series, current: pd.Series) ->
     shown = order[:MAX_CATEGORIES]
     labels = shown + (["(other)"] if len(order) > len(shown) else [])
 
-    def shares(counts: pd.Series) -> np.ndarray:
+    def shares(counts: pd.Series) -> list[float]:
         values = [float(counts.get(name, 0.0)) for name in shown]
         if len(labels) > len(shown):
             values.append(float(counts.drop(shown, errors="ignore").sum()))
-        return np.asarray(values)
+        return values
 
-    positions = np.arange(len(labels))
-    ax.bar(
-        positions - 0.2,
-        shares(expected),
-        width=0.4,
-        color=_REFERENCE,
-        label=f"reference ({int(reference.notna().sum())} rows)",
-    )
-    ax.bar(
-        positions + 0.2,
-        shares(actual),
-        width=0.4,
-        color=_CURRENT,
-        label=f"current ({int(current.notna().sum())} rows)",
-    )
-    ax.set_xticks(
-        positions,
+    return grouped_bars(
+        title,
         labels,
-        rotation=30 if len(labels) > 5 else 0,
-        ha="right" if len(labels) > 5 else "center",
-        fontsize=7,
+        Series(f"reference ({int(reference.notna().sum())} rows)", shares(expected), _REFERENCE),
+        Series(f"current ({int(current.notna().sum())} rows)", shares(actual), _CURRENT),
     )
-    ax.set_ylabel("share of rows")
-    ax.legend(loc="upper right", fontsize=7)
 
 
 def _statistics(entry: Mapping[str, Any]) -> str:
@@ -168,13 +119,10 @@ def render_html(reference: pd.DataFrame, current: pd.DataFrame, report: Mapping[
     for i, entry in enumerate(entries):
         name = str(entry["feature"])
         flag = "DRIFT" if entry["drifted"] else "no drift"
-        chart = feature_panel(reference[name], current[name], f"{name}: {flag}", f"drift-{i}")
-        # The XML prolog and doctype are not allowed inside HTML; the <svg> element is.
-        inline = chart.decode("utf-8")
-        inline = inline[inline.index("<svg") :]
+        chart = feature_panel(reference[name], current[name], f"{name}: {flag}")
         panels.append(
             f'<section id="f{i}" class="{"drift" if entry["drifted"] else ""}">'
-            f"<h2>{html.escape(name)} ({flag})</h2><p>{_statistics(entry)}</p>{inline}</section>"
+            f"<h2>{html.escape(name)} ({flag})</h2><p>{_statistics(entry)}</p>{chart}</section>"
         )
     share = float(report["drifted_share"])
     return f"""<!DOCTYPE html>

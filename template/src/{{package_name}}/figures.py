@@ -56,17 +56,11 @@ STYLE: dict[str, Any] = {
     "grid.alpha": 0.3,
     "figure.dpi": DPI,
     "savefig.dpi": DPI,
-    # SVG (drift report): fixed ids instead of random ones, and text kept as text
-    # rather than glyph outlines, which keeps the files small.
-    "svg.hashsalt": "forgeml",
-    "svg.fonttype": "none",
 }
 
 
 @contextmanager
-def new_figure(
-    size: tuple[float, float] = SIZE_IN, style: Mapping[str, Any] = STYLE
-) -> Iterator["Figure"]:
+def new_figure(size: tuple[float, float] = SIZE_IN) -> Iterator["Figure"]:
     """A fresh figure of ``size`` inches, under the fixed style, on the Agg renderer."""
     import matplotlib
 
@@ -78,7 +72,7 @@ def new_figure(
         matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    settings: dict[Any, Any] = dict(style)
+    settings: dict[Any, Any] = dict(STYLE)
     with matplotlib.rc_context(settings):
         yield Figure(figsize=size, dpi=DPI, layout="constrained")
 
@@ -87,15 +81,6 @@ def _png(fig: "Figure") -> bytes:
     buffer = io.BytesIO()
     # No "Software" text chunk: the bytes depend on the data, not on the version.
     fig.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
-
-
-def svg(fig: "Figure") -> bytes:
-    """The figure as SVG without creation date or creator (call inside ``new_figure``)."""
-    buffer = io.BytesIO()
-    fig.savefig(
-        buffer, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None}
-    )
     return buffer.getvalue()
 
 
