@@ -6,6 +6,10 @@ without running one.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +20,7 @@ from generator.cli import app
 from generator.errors import ForgemlError
 
 runner = CliRunner()
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _raise(error: BaseException) -> Callable[..., None]:
@@ -152,3 +157,56 @@ def test_choices_are_checked_before_any_work(
     result = runner.invoke(app, argv)
     assert result.exit_code == 2
     assert result.stderr == f"forgeml: error: {message}\n"
+
+
+# An import hook that raises `interrupt` when rich is first imported, i.e. while
+# `generator.cli` is loading, the moment before `reported` can handle anything.
+_INTERRUPTED_START = """
+import sys
+from generator.signals import Terminated
+
+class Interrupt:
+    def find_spec(self, name, path=None, target=None):
+        if name == "rich":
+            raise {interrupt}
+        return None
+
+sys.meta_path.insert(0, Interrupt())
+from generator.__main__ import main
+main()
+"""
+
+
+@pytest.mark.parametrize(
+    ("interrupt", "code"), [("KeyboardInterrupt()", 130), ("Terminated(15)", 143)]
+)
+def test_an_interrupt_while_forgeml_starts_is_one_line(interrupt: str, code: int) -> None:
+    """Ctrl-C or SIGTERM during the imports of the command line: no traceback."""
+    script = _INTERRUPTED_START.format(interrupt=interrupt)
+    completed = subprocess.run(
+        [sys.executable, "-c", script, "check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )
+    assert completed.returncode == code, completed.stderr
+    assert completed.stderr == "forgeml: interrupted; nothing was changed\n"
+    assert completed.stdout == ""
+
+
+def test_the_console_script_enters_through_main() -> None:
+    """The installed `forgeml` and `python -m generator` run the same guarded entry."""
+    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["scripts"]["forgeml"] == "generator.__main__:main"
+    completed = subprocess.run(
+        [sys.executable, "-m", "generator", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip()
