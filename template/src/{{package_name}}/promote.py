@@ -155,7 +155,8 @@ def promote(
             "promotion.reason": decision.reason,
         },
     )
-    _log_comparison(params, challenger_model, challenger, champion_model, champion, decision)
+    if params.explain.figures:
+        _log_comparison(params, challenger_model, challenger, champion_model, champion, decision)
     if decision.promote:
         if champion_model is not None:
             # The champion history `rollback` walks back along.

@@ -146,7 +146,11 @@ def train(params: Params, table: "pd.DataFrame | None" = None) -> TrainingResult
         artifacts={GLOBAL_ARTIFACT: explanation.to_dict()},
         trusted_types=SKOPS_TRUSTED_TYPES[params.model.type],
     )
-    figures = _log_figures(params, run_id, model, split.holdout, contract, explanation)
+    figures = (
+        _log_figures(params, run_id, model, split.holdout, contract, explanation)
+        if params.explain.figures
+        else []
+    )
     if version is not None:
         _log_model_card(
             params,
