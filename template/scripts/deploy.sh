@@ -6,6 +6,8 @@
 #   scripts/deploy.sh rollback   roll it back to $PREVIOUS_IMAGE and $PREVIOUS_MODEL_VERSION
 #   scripts/deploy.sh smoke      check $SERVICE_URL: /ready, /health and one /predict
 #   scripts/deploy.sh current    print the image and model version running now
+#   scripts/deploy.sh training   point the retraining CronJob at $TRAIN_IMAGE (kubernetes
+#                                targets; the others retrain through CT: nothing to do)
 #
 # Environment:
 #   DEPLOY_ENV      staging or production
@@ -29,6 +31,9 @@
 #                   deploy/k8s): a deployment changes their image and the variable
 #                   MODEL_VERSION, which `serve` reads (removed to serve the champion).
 #   DEPLOY_TIMEOUT  seconds a rollout on them may take before it counts as failed (900)
+#   TRAIN_IMAGE     image for `training`, e.g. ghcr.io/acme/churn-train:<commit>-model-3; it
+#                   goes to the container `train` of the CronJob KUBE_CRONJOB (default
+#                   $SERVICE_NAME-train, deploy/k8s/base/cronjob.yaml) in KUBE_NAMESPACE
 #   SERVICE_URL     base URL for `smoke` (default http://127.0.0.1:$HOST_PORT)
 #   SMOKE_TIMEOUT   seconds to wait for /ready (default 120)
 #   SMOKE_SAMPLE    CSV whose first row is the /predict payload (default data/sample.csv)
@@ -164,6 +169,19 @@ rollback() {
 	roll_to "$PREVIOUS_IMAGE" "${PREVIOUS_MODEL_VERSION:-}"
 }
 
+training() {
+	case ${DEPLOY_TARGET:=docker} in
+	kubernetes | eks | gke | aks)
+		require TRAIN_IMAGE
+		kubernetes_training "$TRAIN_IMAGE"
+		;;
+	docker | apprunner | cloudrun | containerapp)
+		echo "deploy.sh: DEPLOY_TARGET=$DEPLOY_TARGET has no retraining CronJob: nothing to do" >&2
+		;;
+	*) die 2 "unknown DEPLOY_TARGET '$DEPLOY_TARGET' (supported: $TARGETS)" ;;
+	esac
+}
+
 http_status() { # url: the HTTP status, 000 when nothing answers
 	curl --silent --output /dev/null --write-out '%{http_code}' --max-time 10 "$1" || true
 }
@@ -221,5 +239,6 @@ deploy) deploy ;;
 rollback) rollback ;;
 smoke) smoke ;;
 current) current ;;
-*) die 2 "usage: scripts/deploy.sh deploy|rollback|smoke|current (environment: see the top of this file)" ;;
+training) training ;;
+*) die 2 "usage: scripts/deploy.sh deploy|rollback|smoke|current|training (environment: see the top of this file)" ;;
 esac

@@ -117,6 +117,15 @@ elif program == "kubectl" and command == ["patch", "deployment"]:
             state["env"][variable["name"]] = variable["value"]
     state["image"] = container["image"]
     finish(out=f"deployment.apps/{args[2]} patched")
+elif program == "kubectl" and command == ["set", "image"]:
+    # The retraining CronJob: `set image cronjob/<name> <container>=<image>`.
+    kind, name = args[2].split("/", 1)
+    if kind != "cronjob" or name != state.get("cronjob"):
+        finish(1, err=f'Error from server (NotFound): {kind} "{name}" not found\n')
+    container, image = args[3].split("=", 1)
+    assert container == "train", container
+    state["train_image"] = image
+    finish(out=f"cronjob.batch/{name} image updated")
 elif program == "kubectl" and command == ["rollout", "status"]:
     if state["outcome"] != "ok":
         finish(1, err="error: timed out waiting for the condition\n")
@@ -441,3 +450,46 @@ def test_managed_kubernetes_fetches_the_clusters_credentials_first(
     without_cluster = Cloud(project, tmp_path / "current-context", TARGETS[target])
     assert without_cluster.run("current", KUBE_CLUSTER="").stdout == f"{OLD} 3\n"
     assert [call[0] for call in without_cluster.state["calls"]] == ["kubectl"]
+
+
+TRAIN = "registry.example/churn-train:bbb-model-4"
+
+
+@pytest.mark.parametrize(
+    ("deploy_env", "namespace"), [("staging", "churn-staging"), ("production", "churn-prod")]
+)
+def test_training_points_the_retraining_cronjob_at_the_new_image(
+    project: Path, tmp_path: Path, deploy_env: str, namespace: str
+) -> None:
+    """CD's last step on Kubernetes: the CronJob of deploy/k8s/base/cronjob.yaml
+    (container `train`) retrains with the training image built with the service."""
+    cloud = Cloud(project, tmp_path, TARGETS["kubernetes"])
+    cloud.save(cronjob="churn-train", train_image=OLD)
+    moved = cloud.run("training", TRAIN_IMAGE=TRAIN, DEPLOY_ENV=deploy_env)
+    assert moved.returncode == 0, moved.stderr
+    assert cloud.calls("kubectl") == [
+        ["set", "image", "cronjob/churn-train", f"train={TRAIN}", "--namespace", namespace]
+    ]
+    assert cloud.state["train_image"] == TRAIN
+    assert cloud.state["image"] == OLD, "the service is not touched"
+    assert f"{namespace}/churn-train now retrains with {TRAIN}" in moved.stderr
+
+    missing = cloud.run("training", TRAIN_IMAGE=TRAIN, KUBE_CRONJOB="nightly")
+    assert missing.returncode == 1
+    assert "cannot update the CronJob nightly in the namespace" in missing.stderr
+    unset = cloud.run("training", TRAIN_IMAGE="")
+    assert unset.returncode == 2
+    assert "set TRAIN_IMAGE" in unset.stderr
+
+
+@pytest.mark.parametrize("target", ["apprunner", "cloudrun", "containerapp", "docker"])
+def test_training_is_nothing_to_do_without_a_cronjob(
+    project: Path, tmp_path: Path, target: str
+) -> None:
+    """The other targets retrain through CT on their job runtime, with the training
+    image CT builds: nothing to point anywhere, and no CLI is called."""
+    cloud = Cloud(project, tmp_path, TARGETS["kubernetes"])
+    done = cloud.run("training", DEPLOY_TARGET=target, TRAIN_IMAGE=TRAIN)
+    assert done.returncode == 0, done.stderr
+    assert "has no retraining CronJob: nothing to do" in done.stderr
+    assert cloud.state["calls"] == []

@@ -278,3 +278,28 @@ def test_k8s_validate_fails_on_an_overlay_kustomize_rejects(k8s: Path, tmp_path:
     )
     assert completed.returncode != 0
     assert "no resource matches" in completed.stderr or "no matches" in completed.stderr
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_cd_finds_the_cronjob_deploy_sh_points_at_the_training_image(
+    rendered: Path, env: str
+) -> None:
+    """`make deploy-training` (scripts/deploy.sh training) runs `kubectl set image
+    cronjob/<SERVICE_NAME>-train train=<TRAIN_IMAGE>` in the overlay's namespace. The
+    real kubectl, offline (`--local`), does the same to the rendered CronJob."""
+    cronjob = rendered / env / "cronjob-ml-project-train.yaml"
+    assert cronjob.is_file(), sorted(path.name for path in (rendered / env).iterdir())
+    new = "registry.example.com/ml-project-train:abc-model-4"
+    completed = subprocess.run(
+        [console_script("kubectl"), "set", "image", "--local", "-f", str(cronjob)]
+        + [f"train={new}", "--output", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    changed = json.loads(completed.stdout)
+    assert changed["metadata"]["namespace"] == f"ml-project-{env}"
+    (container,) = _pod_spec(changed)["containers"]  # type: ignore[index]
+    assert (container["name"], container["image"]) == ("train", new)

@@ -1,8 +1,9 @@
 # shellcheck shell=bash
-# DEPLOY_TARGET=kubernetes (eks, gke, aks): a Deployment.
+# DEPLOY_TARGET=kubernetes (eks, gke, aks): a Deployment, and the retraining CronJob.
 # Sourced by scripts/deploy.sh, which documents the settings and the contract.
 
-KUBE_CONTAINER=serve # the container's name in deploy/k8s/base/deployment.yaml
+KUBE_CONTAINER=serve       # the container's name in deploy/k8s/base/deployment.yaml
+KUBE_TRAIN_CONTAINER=train # and in deploy/k8s/base/cronjob.yaml
 
 kube_connect() { # fetch the credentials of KUBE_CLUSTER, if set, into the kubeconfig
 	[[ -n ${KUBE_CLUSTER:-} ]] || return 0
@@ -64,4 +65,13 @@ print(json.dumps({"spec": {"template": {"spec": {"containers": [container]}}}}))
 		--timeout "${DEPLOY_TIMEOUT}s" >&2 ||
 		die 1 "the Deployment $KUBE_DEPLOYMENT did not become ready in ${DEPLOY_TIMEOUT}s"
 	echo "deploy.sh: $KUBE_NAMESPACE/$KUBE_DEPLOYMENT now runs $image (model version ${version:-champion})" >&2
+}
+
+kubernetes_training() { # image: the CronJob's next runs train with it (a running Job keeps its own)
+	local image=$1 cronjob
+	kube_target
+	cronjob=${KUBE_CRONJOB:-$SERVICE_NAME-train}
+	kubectl set image "cronjob/$cronjob" "$KUBE_TRAIN_CONTAINER=$image" --namespace "$KUBE_NAMESPACE" >&2 ||
+		die 1 "cannot update the CronJob $cronjob in the namespace $KUBE_NAMESPACE"
+	echo "deploy.sh: $KUBE_NAMESPACE/$cronjob now retrains with $image" >&2
 }
