@@ -9,8 +9,8 @@ matplotlib and scikit-learn:
     uv run --project /tmp/example python scripts/example_figures.py
 
 Pictures are drawn at their real size, then reduced to a 64-colour palette so the
-template stays small; the drift report's panels are SVG, written as they are. Load-test charts use simulated latencies (a gamma
-distribution): the docs say so.
+template stays small; the drift report's panels are SVG, written as they are.
+Load-test charts use simulated latencies (a gamma distribution): the docs say so.
 """
 
 from __future__ import annotations
