@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import shlex
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 import generator
 from generator import signals
@@ -184,14 +186,16 @@ def new(
         )
     version = project.template_version or "unversioned"
     out.print(
-        f"[green]Created[/green] {project.path} ({project.file_count} files, "
+        f"[green]Created[/green] {escape(str(project.path))} ({project.file_count} files, "
         f"template {version}, {project.answers.get('ml_task', '')} project "
-        f"[bold]{project.answers.get('package_name', '')}[/bold])"
+        f"[bold]{escape(str(project.answers.get('package_name', '')))}[/bold])"
     )
     if project.committed:
         out.print("Initialised a git repository with the generated files committed.")
     out.print("Next steps:")
-    out.print(f"  cd {project.path}")
+    # DEST as typed (relative to where the user is), quoted for the shell: the
+    # absolute path would carry any `..` along unresolved.
+    out.print(f"  cd {shlex.quote(str(dest))}", markup=False, highlight=False)
     out.print("  make setup && make train")
 
 

@@ -50,6 +50,19 @@ def test_defaults_generate_a_committed_project_and_print_next_steps(tmp_path: Pa
     assert (dest / ".git").is_dir()
 
 
+def test_next_steps_name_dest_as_typed_and_quoted_for_the_shell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "checkout").mkdir()
+    monkeypatch.chdir(tmp_path / "checkout")
+    code, output = run_new(Path("../my [ml] project"), "--defaults", "--no-git")
+    assert code == 0, output
+    assert "\n  cd '../my [ml] project'\n" in output
+    # Square brackets in a path are text, not rich markup (which dropped "[ml]").
+    assert "my [ml] project (" in " ".join(output.split())
+    assert (tmp_path / "my [ml] project" / ".copier-answers.yml").is_file()
+
+
 @pytest.mark.parametrize(
     ("answer", "field"),
     [
