@@ -20,11 +20,12 @@ from dataclasses import dataclass
 WIDTH, HEIGHT = 640, 280
 # Margins around the plot: the legend sits above it, beside the title, so it never
 # hides a bar; the bottom has room for slanted category labels.
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 40, 68
+LEFT, RIGHT, TOP, BOTTOM = 64, 12, 40, 68
 FONT = "DejaVu Sans, Verdana, sans-serif"
 # Longer category labels and titles are shortened (the tooltips have them whole), so
-# that they stay clear of their neighbours and of the legend.
-MAX_LABEL = 18
+# that they stay clear of their neighbours and of the legend; a slanted label under
+# the first of 13 bars must end inside the picture (LEFT).
+MAX_LABEL = 15
 MAX_TITLE = 56
 
 
